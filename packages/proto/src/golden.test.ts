@@ -23,7 +23,8 @@ const utf8 = (s: string) => new TextEncoder().encode(s);
 
 describe("golden wire bytes", () => {
   it("RangeRequest with every field set", () => {
-    const golden = hex(`
+    const golden = hex(
+      `
       0a 01 61                          # 1 key = "a"
       12 01 62                          # 2 range_end = "b"
       18 0a                             # 3 limit = 10
@@ -37,7 +38,8 @@ describe("golden wire bytes", () => {
       58 ac 02                          # 11 max_mod_revision = 300
       60 02                             # 12 min_create_revision = 2
       68 ff ff ff ff ff ff ff ff ff 01  # 13 max_create_revision = -1 (int64: ten-byte varint)
-    `.replace(/#[^\n]*/g, ""));
+    `.replace(/#[^\n]*/g, ""),
+    );
     const message = create(RangeRequestSchema, {
       key: utf8("a"),
       rangeEnd: utf8("b"),
@@ -62,7 +64,8 @@ describe("golden wire bytes", () => {
   });
 
   it("PutResponse with a prev_kv", () => {
-    const golden = hex(`
+    const golden = hex(
+      `
       0a 09                 # 1 header, 9 bytes
         08 b4 24            #   cluster_id = 4660
         10 01               #   member_id = 1
@@ -75,7 +78,8 @@ describe("golden wire bytes", () => {
         20 03               #   version = 3
         2a 03 62 61 72      #   value = "bar"
         30 64               #   lease = 100
-    `.replace(/#[^\n]*/g, ""));
+    `.replace(/#[^\n]*/g, ""),
+    );
     const message = create(PutResponseSchema, {
       header: { clusterId: 4660n, memberId: 1n, revision: 7n, raftTerm: 2n },
       prevKv: {
@@ -94,7 +98,8 @@ describe("golden wire bytes", () => {
   });
 
   it("WatchResponse with a PUT and a DELETE event", () => {
-    const golden = hex(`
+    const golden = hex(
+      `
       0a 02 18 05           # 1 header { revision = 5 }
       10 03                 # 2 watch_id = 3
       5a 0e                 # 11 events[0], 14 bytes (type PUT = 0 is not written)
@@ -111,7 +116,8 @@ describe("golden wire bytes", () => {
           18 06             #     mod_revision = 6
         1a 0c               #   prev_kv, 12 bytes
           0a 01 6b 10 05 18 05 20 01 2a 01 76
-    `.replace(/#[^\n]*/g, ""));
+    `.replace(/#[^\n]*/g, ""),
+    );
     const kv = { key: utf8("k"), createRevision: 5n, modRevision: 5n, version: 1n, value: utf8("v") };
     const message = create(WatchResponseSchema, {
       header: { revision: 5n },
@@ -131,7 +137,8 @@ describe("golden wire bytes", () => {
   });
 
   it("TxnRequest with a compare and nested ops", () => {
-    const golden = hex(`
+    const golden = hex(
+      `
       0a 08                 # 1 compare[0], 8 bytes (result EQUAL = 0 is not written)
         10 03               #   target = VALUE (3)
         1a 01 61            #   key = "a"
@@ -149,7 +156,8 @@ describe("golden wire bytes", () => {
         1a 05               #   request_delete_range, 5 bytes
           0a 01 61          #     key = "a"
           18 01             #     prev_kv = true
-    `.replace(/#[^\n]*/g, ""));
+    `.replace(/#[^\n]*/g, ""),
+    );
     const message = create(TxnRequestSchema, {
       compare: [
         {

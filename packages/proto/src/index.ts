@@ -30,5 +30,7 @@ export const peerServices: readonly DescService[] = [Peer];
 
 /** rpcPaths lists the HTTP/2 paths (`/etcdserverpb.KV/Range`, ...) of the given services. */
 export function rpcPaths(services: readonly DescService[]): string[] {
-  return services.flatMap((service) => service.methods.map((method) => `/${service.typeName}/${method.name}`));
+  return services.flatMap((service) =>
+    service.methods.map((method) => `/${service.typeName}/${method.name}`),
+  );
 }

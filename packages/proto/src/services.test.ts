@@ -64,7 +64,8 @@ describe("etcd API services", () => {
   it("declares the streaming shape each RPC has in etcd", () => {
     const kinds = new Map<string, string>();
     for (const service of etcdApiServices) {
-      for (const method of service.methods) kinds.set(`${service.typeName}/${method.name}`, method.methodKind);
+      for (const method of service.methods)
+        kinds.set(`${service.typeName}/${method.name}`, method.methodKind);
     }
     const streaming = [...kinds].filter(([, kind]) => kind !== "unary");
     expect(new Map(streaming)).toEqual(

@@ -1,0 +1,129 @@
+import { defaultConfig, type ServerConfig } from "@etcd-ts/server";
+import { Command, InvalidArgumentError } from "commander";
+
+const list = (value: string) =>
+  value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+const integer = (flag: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`--${flag} must be an integer`);
+  return n;
+};
+
+/**
+ * parseFlags reads etcd's flags (and their ETCD_* environment variables) into a ServerConfig. Flags win
+ * over environment variables, which win over the defaults.
+ */
+export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): ServerConfig {
+  const defaults = defaultConfig(env.ETCD_NAME ?? "default");
+  const program = new Command("etcd-ts")
+    .description("etcd-ts: a distributed, reliable key-value store that speaks the etcd v3 API")
+    .version("3.6.0", "--version", "print the version and exit")
+    .allowExcessArguments(false)
+    .option("--name <name>", "human-readable name for this member", defaults.name)
+    .option("--data-dir <path>", "path to the data directory (default: <name>.etcd)")
+    .option("--listen-client-urls <urls>", "URLs to listen on for client traffic", list)
+    .option("--advertise-client-urls <urls>", "client URLs to advertise to the rest of the cluster", list)
+    .option("--listen-peer-urls <urls>", "URLs to listen on for peer traffic", list)
+    .option("--initial-advertise-peer-urls <urls>", "this member's peer URLs to advertise", list)
+    .option("--initial-cluster <spec>", "initial cluster configuration for bootstrapping (name=url,...)")
+    .option("--initial-cluster-state <state>", "new or existing")
+    .option("--initial-cluster-token <token>", "initial cluster token for the etcd cluster during bootstrap")
+    .option(
+      "--heartbeat-interval <ms>",
+      "time (in milliseconds) of a heartbeat interval",
+      integer("heartbeat-interval"),
+    )
+    .option(
+      "--election-timeout <ms>",
+      "time (in milliseconds) for an election to timeout",
+      integer("election-timeout"),
+    )
+    .option(
+      "--snapshot-count <n>",
+      "number of committed transactions to trigger a snapshot",
+      integer("snapshot-count"),
+    )
+    .option(
+      "--quota-backend-bytes <n>",
+      "raise alarms when backend size exceeds the given quota",
+      integer("quota-backend-bytes"),
+    )
+    .option("--max-request-bytes <n>", "maximum client request size in bytes", integer("max-request-bytes"))
+    .option(
+      "--max-txn-ops <n>",
+      "maximum number of operations permitted in a transaction",
+      integer("max-txn-ops"),
+    )
+    .option("--auth-token <spec>", "auth token type: simple or jwt,...")
+    .option("--bcrypt-cost <n>", "cost of bcrypt password hashing (4..31)", integer("bcrypt-cost"))
+    .option("--auto-compaction-mode <mode>", "periodic or revision")
+    .option("--auto-compaction-retention <value>", "auto compaction retention (0 = off)")
+    .option("--log-level <level>", "debug, info, warn or error");
+  program.parse([...argv], { from: "user" });
+  const o = program.opts<Record<string, unknown>>();
+
+  const envList = (name: string) => (env[name] === undefined ? undefined : list(env[name] ?? ""));
+  const envInt = (name: string) => (env[name] === undefined ? undefined : integer(name)(env[name] ?? ""));
+  const pick = <T>(flag: unknown, fromEnv: T | undefined, fallback: T): T =>
+    flag !== undefined ? (flag as T) : fromEnv !== undefined ? fromEnv : fallback;
+
+  const name = pick(o.name, env.ETCD_NAME, defaults.name);
+  const listenClientUrls = pick(
+    o.listenClientUrls,
+    envList("ETCD_LISTEN_CLIENT_URLS"),
+    defaults.listenClientUrls,
+  );
+  return {
+    name,
+    dataDir: pick(o.dataDir, env.ETCD_DATA_DIR, `${name}.etcd`),
+    listenClientUrls,
+    advertiseClientUrls: pick(o.advertiseClientUrls, envList("ETCD_ADVERTISE_CLIENT_URLS"), listenClientUrls),
+    listenPeerUrls: pick(o.listenPeerUrls, envList("ETCD_LISTEN_PEER_URLS"), defaults.listenPeerUrls),
+    initialAdvertisePeerUrls: pick(
+      o.initialAdvertisePeerUrls,
+      envList("ETCD_INITIAL_ADVERTISE_PEER_URLS"),
+      defaults.initialAdvertisePeerUrls,
+    ),
+    initialCluster: pick(o.initialCluster, env.ETCD_INITIAL_CLUSTER, defaults.initialCluster),
+    initialClusterState: pick(
+      o.initialClusterState,
+      env.ETCD_INITIAL_CLUSTER_STATE as "new" | "existing" | undefined,
+      defaults.initialClusterState,
+    ),
+    initialClusterToken: pick(
+      o.initialClusterToken,
+      env.ETCD_INITIAL_CLUSTER_TOKEN,
+      defaults.initialClusterToken,
+    ),
+    heartbeatIntervalMs: pick(
+      o.heartbeatInterval,
+      envInt("ETCD_HEARTBEAT_INTERVAL"),
+      defaults.heartbeatIntervalMs,
+    ),
+    electionTimeoutMs: pick(o.electionTimeout, envInt("ETCD_ELECTION_TIMEOUT"), defaults.electionTimeoutMs),
+    snapshotCount: pick(o.snapshotCount, envInt("ETCD_SNAPSHOT_COUNT"), defaults.snapshotCount),
+    quotaBackendBytes: pick(
+      o.quotaBackendBytes,
+      envInt("ETCD_QUOTA_BACKEND_BYTES"),
+      defaults.quotaBackendBytes,
+    ),
+    maxRequestBytes: pick(o.maxRequestBytes, envInt("ETCD_MAX_REQUEST_BYTES"), defaults.maxRequestBytes),
+    maxTxnOps: pick(o.maxTxnOps, envInt("ETCD_MAX_TXN_OPS"), defaults.maxTxnOps),
+    authToken: pick(o.authToken, env.ETCD_AUTH_TOKEN, defaults.authToken),
+    bcryptCost: pick(o.bcryptCost, envInt("ETCD_BCRYPT_COST"), defaults.bcryptCost),
+    autoCompactionMode: pick(
+      o.autoCompactionMode,
+      env.ETCD_AUTO_COMPACTION_MODE as "periodic" | "revision" | undefined,
+      defaults.autoCompactionMode,
+    ),
+    autoCompactionRetention: pick(
+      o.autoCompactionRetention,
+      env.ETCD_AUTO_COMPACTION_RETENTION,
+      defaults.autoCompactionRetention,
+    ),
+    logLevel: pick(o.logLevel, env.ETCD_LOG_LEVEL as ServerConfig["logLevel"] | undefined, defaults.logLevel),
+  };
+}

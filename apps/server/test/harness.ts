@@ -1,0 +1,132 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** mainJs is the built etcd-ts binary (turbo builds before tests). */
+export const mainJs = path.resolve(here, "../dist/main.js");
+
+/** freePort asks the OS for a free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** tempDir makes a fresh directory under the OS temp folder. */
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `etcd-ts-${prefix}-`));
+}
+
+/** Member is one etcd-ts process this test started (and only ends by its PID). */
+export interface Member {
+  readonly process: ChildProcess;
+  readonly endpoint: string;
+  readonly dataDir: string;
+  readonly output: () => string;
+  /** stop sends SIGTERM (or the given signal) to our child and waits for it to exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** startMember starts `etcd-ts` with a data dir on 127.0.0.1 and waits until it answers. */
+export async function startMember(options: {
+  dataDir: string;
+  port?: number;
+  args?: string[];
+}): Promise<Member> {
+  const port = options.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const peerPort = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      mainJs,
+      "--name",
+      "test",
+      "--data-dir",
+      options.dataDir,
+      "--listen-client-urls",
+      url,
+      "--advertise-client-urls",
+      url,
+      "--listen-peer-urls",
+      `http://127.0.0.1:${peerPort}`,
+      "--initial-advertise-peer-urls",
+      `http://127.0.0.1:${peerPort}`,
+      "--log-level",
+      "warn",
+      ...(options.args ?? []),
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const member: Member = {
+    process: child,
+    endpoint: `127.0.0.1:${port}`,
+    dataDir: options.dataDir,
+    output: () => output,
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+        process.kill(child.pid, signal);
+      }
+      await exited;
+    },
+  };
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`etcd-ts exited early (${child.exitCode}):\n${output}`);
+    try {
+      const res = await fetch(`${url}/health`);
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await member.stop("SIGKILL");
+      throw new Error(`etcd-ts did not become healthy:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return member;
+}
+
+/** Result of one etcdctl run. */
+export interface CtlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** etcdctl runs Debian's real etcdctl (v3 API) against the endpoint, with optional stdin. */
+export function etcdctl(endpoint: string, args: string[], input?: string): Promise<CtlResult> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      "etcdctl",
+      [`--endpoints=${endpoint}`, "--dial-timeout=5s", "--command-timeout=10s", ...args],
+      { env: { ...process.env, ETCDCTL_API: "3" }, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        const code = err === null ? 0 : typeof err.code === "number" ? err.code : 1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    if (input !== undefined) {
+      child.stdin?.end(input);
+    }
+  });
+}

@@ -1,0 +1,21 @@
+import type { HandlerContext } from "@connectrpc/connect";
+
+/** RequestContext is what the API layer passes down with every request. */
+export interface RequestContext {
+  /** token is the auth token from the `token` metadata (gRPC) or `Authorization` header (gateway). */
+  readonly token: string | undefined;
+  /** requireLeader is set by clients that want "no leader" instead of a wait (etcd's `hasleader`). */
+  readonly requireLeader: boolean;
+  /** signal aborts when the client goes away or its deadline passes. */
+  readonly signal: AbortSignal;
+}
+
+/** requestContext reads the request context from a Connect handler context. */
+export function requestContext(ctx: HandlerContext): RequestContext {
+  const token = ctx.requestHeader.get("token") ?? ctx.requestHeader.get("authorization") ?? undefined;
+  return {
+    token: token === null || token === "" ? undefined : token,
+    requireLeader: ctx.requestHeader.get("hasleader") === "true",
+    signal: ctx.signal,
+  };
+}

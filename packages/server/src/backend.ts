@@ -1,0 +1,141 @@
+import { ClassicLevel } from "classic-level";
+import { assert } from "./assert.js";
+
+type Bytes = Uint8Array;
+
+/** The sublevels of the one backend database, each owned by one package. */
+export const sublevelNames = ["kv", "lease", "auth", "members", "meta"] as const;
+export type SublevelName = (typeof sublevelNames)[number];
+
+// A sublevel with Uint8Array keys and values; classic-level's own type, narrowed to what we use.
+type Sublevel = ReturnType<ClassicLevel<Bytes, Bytes>["sublevel"]> & {
+  get(key: Bytes): Promise<Bytes | undefined>;
+};
+
+const consistentIndexKey = new TextEncoder().encode("consistent_index");
+const termKey = new TextEncoder().encode("term");
+
+/**
+ * BackendWrite is one atomic write across every sublevel: the applier builds one per applied raft entry
+ * (kv + lease + auth + membership + the consistent index) and commits it with a single LevelDB batch.
+ */
+export class BackendWrite {
+  readonly #ops: Array<{ type: "put" | "del"; sublevel: Sublevel; key: Bytes; value?: Bytes }> = [];
+  readonly #backend: Backend;
+
+  constructor(backend: Backend) {
+    this.#backend = backend;
+  }
+
+  /** scoped returns a batch handle that writes into one sublevel (what the packages declare they need). */
+  scoped(name: SublevelName): { put(key: Bytes, value: Bytes): void; del(key: Bytes): void } {
+    const sublevel = this.#backend.sublevel(name);
+    return {
+      put: (key, value) => {
+        this.#ops.push({ type: "put", sublevel, key, value });
+      },
+      del: (key) => {
+        this.#ops.push({ type: "del", sublevel, key });
+      },
+    };
+  }
+
+  /** setConsistentIndex records the raft index (and term) this write applies, in the same batch. */
+  setConsistentIndex(index: number, term: number): void {
+    assert(Number.isSafeInteger(index) && index >= 0, "consistent index must be a safe integer");
+    const meta = this.#backend.sublevel("meta");
+    this.#ops.push({ type: "put", sublevel: meta, key: consistentIndexKey, value: encodeU64(index) });
+    this.#ops.push({ type: "put", sublevel: meta, key: termKey, value: encodeU64(term) });
+  }
+
+  /** size is the number of operations queued. */
+  get size(): number {
+    return this.#ops.length;
+  }
+
+  /** commit writes everything atomically; `sync` fsyncs LevelDB's log. */
+  async commit(sync = false): Promise<void> {
+    if (this.#ops.length === 0) return;
+    const batch = this.#backend.db.batch();
+    for (const op of this.#ops) {
+      if (op.type === "put") batch.put(op.key, op.value as Bytes, { sublevel: op.sublevel });
+      else batch.del(op.key, { sublevel: op.sublevel });
+    }
+    await batch.write({ sync });
+  }
+}
+
+/**
+ * Backend is the member's one classic-level (LevelDB) database under member/snap/db, shared by mvcc,
+ * lease, auth and membership through sublevels, with the consistent index (last applied raft index) in
+ * the `meta` sublevel.
+ */
+export class Backend {
+  readonly db: ClassicLevel<Bytes, Bytes>;
+  readonly #sublevels = new Map<SublevelName, Sublevel>();
+
+  constructor(path: string) {
+    this.db = new ClassicLevel<Bytes, Bytes>(path, { keyEncoding: "view", valueEncoding: "view" });
+    for (const name of sublevelNames) {
+      this.#sublevels.set(
+        name,
+        this.db.sublevel<Bytes, Bytes>(name, { keyEncoding: "view", valueEncoding: "view" }) as Sublevel,
+      );
+    }
+  }
+
+  async open(): Promise<void> {
+    await this.db.open();
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  /** sublevel returns the named sublevel. */
+  sublevel(name: SublevelName): Sublevel {
+    const sublevel = this.#sublevels.get(name);
+    assert(sublevel !== undefined, `unknown sublevel ${name}`);
+    return sublevel;
+  }
+
+  /** write starts an atomic write across the sublevels. */
+  write(): BackendWrite {
+    return new BackendWrite(this);
+  }
+
+  /** consistentIndex reads the last applied raft index and its term (0, 0 for a new backend). */
+  async consistentIndex(): Promise<{ index: number; term: number }> {
+    const meta = this.sublevel("meta");
+    const index = await meta.get(consistentIndexKey);
+    const term = await meta.get(termKey);
+    return {
+      index: index === undefined ? 0 : decodeU64(index),
+      term: term === undefined ? 0 : decodeU64(term),
+    };
+  }
+
+  /** sizeBytes estimates the database size on disk. */
+  async sizeBytes(): Promise<number> {
+    const size = await this.db.approximateSize(new Uint8Array([0]), new Uint8Array([0xff, 0xff, 0xff, 0xff]));
+    return Math.max(Number(size), 0);
+  }
+
+  /** compactRange asks LevelDB to compact all of the database (defragment). */
+  async defragment(): Promise<void> {
+    await this.db.compactRange(new Uint8Array([0]), new Uint8Array([0xff, 0xff, 0xff, 0xff]));
+  }
+}
+
+function encodeU64(value: number): Bytes {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(value), false);
+  return out;
+}
+
+function decodeU64(bytes: Bytes): number {
+  assert(bytes.length === 8, "a stored u64 is 8 bytes");
+  const value = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, false);
+  assert(value <= BigInt(Number.MAX_SAFE_INTEGER), "stored index exceeds 2^53");
+  return Number(value);
+}

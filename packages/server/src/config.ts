@@ -1,0 +1,129 @@
+import { assert } from "./assert.js";
+
+/**
+ * ServerConfig is everything a member needs to start, with etcd's flag names in comments. Durations carry
+ * their unit in the name.
+ */
+export interface ServerConfig {
+  /** --name: human-readable name of this member. */
+  name: string;
+  /** --data-dir: where the WAL (member/wal) and the backend (member/snap/db) live. */
+  dataDir: string;
+  /** --listen-client-urls: where clients connect (http://host:port). */
+  listenClientUrls: string[];
+  /** --advertise-client-urls: what this member tells clients (MemberList). */
+  advertiseClientUrls: string[];
+  /** --listen-peer-urls. */
+  listenPeerUrls: string[];
+  /** --initial-advertise-peer-urls. */
+  initialAdvertisePeerUrls: string[];
+  /** --initial-cluster: name=peerURL,... ; empty means just this member. */
+  initialCluster: string;
+  /** --initial-cluster-state. */
+  initialClusterState: "new" | "existing";
+  /** --initial-cluster-token. */
+  initialClusterToken: string;
+  /** --heartbeat-interval (ms). */
+  heartbeatIntervalMs: number;
+  /** --election-timeout (ms). */
+  electionTimeoutMs: number;
+  /** --snapshot-count: applied entries between snapshots. */
+  snapshotCount: number;
+  /** --quota-backend-bytes: 0 means the default, 2 GiB. */
+  quotaBackendBytes: number;
+  /** --max-request-bytes. */
+  maxRequestBytes: number;
+  /** --max-txn-ops. */
+  maxTxnOps: number;
+  /** --auth-token: "simple" or "jwt,...". */
+  authToken: string;
+  /** --bcrypt-cost. */
+  bcryptCost: number;
+  /** --auto-compaction-mode. */
+  autoCompactionMode: "periodic" | "revision";
+  /** --auto-compaction-retention: "0" is off; "1" (hours), "5m", or N revisions. */
+  autoCompactionRetention: string;
+  /** --log-level. */
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+/** defaultConfig returns etcd's defaults (for a member named `name`). */
+export function defaultConfig(name = "default"): ServerConfig {
+  return {
+    name,
+    dataDir: `${name}.etcd`,
+    listenClientUrls: ["http://localhost:2379"],
+    advertiseClientUrls: ["http://localhost:2379"],
+    listenPeerUrls: ["http://localhost:2380"],
+    initialAdvertisePeerUrls: ["http://localhost:2380"],
+    initialCluster: "",
+    initialClusterState: "new",
+    initialClusterToken: "etcd-cluster",
+    heartbeatIntervalMs: 100,
+    electionTimeoutMs: 1000,
+    snapshotCount: 10_000,
+    quotaBackendBytes: 0,
+    maxRequestBytes: 1_572_864,
+    maxTxnOps: 128,
+    authToken: "simple",
+    bcryptCost: 10,
+    autoCompactionMode: "periodic",
+    autoCompactionRetention: "0",
+    logLevel: "info",
+  };
+}
+
+/** Limits named in ARCHITECTURE.md that are not flags. */
+export const limits = {
+  /** committed - applied above this rejects new proposals with "too many requests". */
+  maxApplyLag: 5000,
+  /** proposals waiting for their entry to apply. */
+  maxPendingProposals: 10_000,
+  /** default backend quota when --quota-backend-bytes is 0. */
+  defaultQuotaBackendBytes: 2 * 1024 * 1024 * 1024,
+  /** hard ceiling on the backend quota. */
+  maxQuotaBackendBytes: 100 * 1024 * 1024 * 1024,
+  /** gRPC receive limit: max request bytes plus 512 KiB of envelope, as etcd does. */
+  grpcOverheadBytes: 512 * 1024,
+  /** watchers on one Watch stream. */
+  maxWatchersPerStream: 10_000,
+  /** keep-alive streams' outstanding responses. */
+  maxKeepAliveQueue: 1000,
+} as const;
+
+/** parseUrl checks a member URL (http or https, host and port) and returns its parts. */
+export function parseUrl(url: string): { protocol: "http:" | "https:"; host: string; port: number } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`invalid URL ${JSON.stringify(url)}`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new Error(`URL scheme must be http or https: ${url}`);
+  }
+  const port = Number(parsed.port || (parsed.protocol === "https:" ? 443 : 80));
+  assert(Number.isInteger(port), "port is an integer");
+  const host = parsed.hostname.replace(/^\[|\]$/g, "");
+  return { protocol: parsed.protocol, host, port };
+}
+
+/** validateConfig rejects settings etcd would reject, with a message naming the flag. */
+export function validateConfig(config: ServerConfig): void {
+  const positive = (value: number, flag: string) => {
+    if (!Number.isInteger(value) || value <= 0) throw new Error(`--${flag} must be a positive integer`);
+  };
+  positive(config.heartbeatIntervalMs, "heartbeat-interval");
+  positive(config.electionTimeoutMs, "election-timeout");
+  if (config.electionTimeoutMs < 5 * config.heartbeatIntervalMs) {
+    throw new Error("--election-timeout should be at least 5 times --heartbeat-interval");
+  }
+  positive(config.snapshotCount, "snapshot-count");
+  positive(config.maxRequestBytes, "max-request-bytes");
+  positive(config.maxTxnOps, "max-txn-ops");
+  if (config.quotaBackendBytes < 0 || config.quotaBackendBytes > limits.maxQuotaBackendBytes) {
+    throw new Error(`--quota-backend-bytes must be between 0 and ${limits.maxQuotaBackendBytes}`);
+  }
+  if (config.listenClientUrls.length === 0) throw new Error("--listen-client-urls must not be empty");
+  for (const url of [...config.listenClientUrls, ...config.listenPeerUrls]) parseUrl(url);
+}

@@ -1,0 +1,86 @@
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+import { assert } from "../assert.js";
+
+/** RequestHandler serves both HTTP/1.1 and HTTP/2 requests (the connect-node adapter is one). */
+export type RequestHandler = (
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
+
+/** The HTTP/2 connection preface every h2c client sends first (RFC 9113 §3.4). */
+const http2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+
+/**
+ * Listener serves gRPC (HTTP/2 with prior knowledge, as etcd clients speak it), gRPC-Web, Connect and the
+ * JSON gateway (HTTP/1.1) on ONE cleartext port, like etcd's client port. Node's cleartext http2 server
+ * cannot fall back to HTTP/1.1 itself, so the listener reads the first bytes of each connection and hands
+ * the socket to the HTTP/2 or the HTTP/1.1 server.
+ */
+export class Listener {
+  readonly #tcp: net.Server;
+  readonly #h2: http2.Http2Server;
+  readonly #h1: http.Server;
+  readonly #sessions = new Set<http2.ServerHttp2Session>();
+  readonly #sockets = new Set<net.Socket>();
+
+  constructor(handler: RequestHandler) {
+    this.#h2 = http2.createServer({ maxSessionMemory: 64 }, handler);
+    this.#h1 = http.createServer(handler);
+    this.#h1.keepAliveTimeout = 30_000;
+    this.#h2.on("session", (session) => {
+      this.#sessions.add(session);
+      session.on("close", () => this.#sessions.delete(session));
+    });
+    this.#tcp = net.createServer((socket) => this.#route(socket));
+  }
+
+  #route(socket: net.Socket): void {
+    this.#sockets.add(socket);
+    socket.on("close", () => this.#sockets.delete(socket));
+    socket.setNoDelay(true);
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      const n = Math.min(head.length, http2Preface.length);
+      const isHttp2 = head.subarray(0, n).equals(http2Preface.subarray(0, n));
+      if (isHttp2 && head.length < http2Preface.length) return; // wait for the whole preface
+      socket.off("data", onData);
+      socket.pause();
+      socket.unshift(head);
+      if (isHttp2) this.#h2.emit("connection", socket);
+      else this.#h1.emit("connection", socket);
+      socket.resume();
+    };
+    socket.on("data", onData);
+    socket.on("error", () => socket.destroy());
+  }
+
+  /** listen binds host:port; port 0 picks a free port (see `port`). */
+  async listen(host: string, port: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.#tcp.once("error", reject);
+      this.#tcp.listen({ host, port, backlog: 1024 }, () => {
+        this.#tcp.off("error", reject);
+        resolve();
+      });
+    });
+  }
+
+  /** port is the bound TCP port. */
+  get port(): number {
+    const address = this.#tcp.address();
+    assert(address !== null && typeof address === "object", "listener is not bound");
+    return address.port;
+  }
+
+  /** close stops accepting connections and ends the open ones. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#tcp.close(() => resolve()));
+    for (const session of this.#sessions) session.destroy();
+    for (const socket of this.#sockets) socket.destroy();
+    this.#h1.closeAllConnections();
+    await closed;
+  }
+}

@@ -1,0 +1,151 @@
+import type { Entry, HardState, MemoryStorage, Message, RawNode, Ready, Snapshot } from "@etcd-ts/raft";
+import type { Wal } from "@etcd-ts/wal";
+import { assert } from "./assert.js";
+
+/** RaftNodeHooks are how the driver hands a Ready's work to the rest of the member. */
+export interface RaftNodeHooks {
+  /** send delivers messages to peers (best effort; raft retries). */
+  send(messages: Message[]): void;
+  /** apply applies committed entries (and a snapshot) in order; the next Ready waits for it. */
+  apply(entries: Entry[], snapshot: Snapshot | undefined): Promise<void>;
+  /** onLeader tells who the leader is (0n for none) and whether it is us, when that changes. */
+  onLeaderChange(leader: bigint, term: number): void;
+  /** onReadIndex resolves linearizable reads: the request context and the index to wait for. */
+  onReadIndex(context: Uint8Array, index: number): void;
+  /** onFatal is called when persisting fails: the member must stop (never keep going on a failed fsync). */
+  onFatal(err: unknown): void;
+}
+
+/**
+ * RaftNode drives a RawNode: it ticks it, feeds it proposals and messages, and runs each Ready in the order
+ * the Ready demands: persist entries and hard state to the WAL (one fsync for the whole Ready: group commit),
+ * then send the messages, apply committed entries, and advance. Proposals that arrive while a Ready is being
+ * persisted are batched into the next one.
+ */
+export class RaftNode {
+  readonly rawNode: RawNode;
+  readonly storage: MemoryStorage;
+  readonly #wal: Wal;
+  readonly #hooks: RaftNodeHooks;
+  readonly #tickMs: number;
+  #ticker: NodeJS.Timeout | undefined;
+  #running = false;
+  #scheduled = false;
+  #stopped = false;
+  #lead = 0n;
+  #idle: Array<() => void> = [];
+
+  constructor(rawNode: RawNode, storage: MemoryStorage, wal: Wal, hooks: RaftNodeHooks, tickMs: number) {
+    assert(tickMs > 0, "tickMs must be positive");
+    this.rawNode = rawNode;
+    this.storage = storage;
+    this.#wal = wal;
+    this.#hooks = hooks;
+    this.#tickMs = tickMs;
+  }
+
+  /** start begins ticking. */
+  start(): void {
+    assert(this.#ticker === undefined, "raft node already started");
+    this.#ticker = setInterval(() => {
+      this.rawNode.tick();
+      this.#schedule();
+    }, this.#tickMs);
+    this.#schedule();
+  }
+
+  /** stop stops ticking and waits for the Ready in progress. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#ticker !== undefined) clearInterval(this.#ticker);
+    if (this.#running) await new Promise<void>((resolve) => this.#idle.push(resolve));
+  }
+
+  /** leader is the current leader's id as last seen (0n for none). */
+  get leader(): bigint {
+    return this.#lead;
+  }
+
+  /** propose appends data to the log (throws raft's ProposalDroppedError when it cannot). */
+  propose(data: Uint8Array): void {
+    this.rawNode.propose(data);
+    this.#schedule();
+  }
+
+  /** readIndex asks for a read index for `context`; the answer comes through hooks.onReadIndex. */
+  readIndex(context: Uint8Array): void {
+    this.rawNode.readIndex(context);
+    this.#schedule();
+  }
+
+  /** step feeds a message from a peer. */
+  step(message: Message): void {
+    this.rawNode.step(message);
+    this.#schedule();
+  }
+
+  /** campaign makes this node start an election now. */
+  campaign(): void {
+    this.rawNode.campaign();
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#running || this.#stopped) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      void this.#run();
+    });
+  }
+
+  async #run(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    try {
+      while (!this.#stopped && this.rawNode.hasReady()) {
+        const rd = this.rawNode.ready();
+        await this.#handle(rd);
+        this.rawNode.advance(rd);
+      }
+    } catch (err) {
+      this.#stopped = true;
+      if (this.#ticker !== undefined) clearInterval(this.#ticker);
+      this.#hooks.onFatal(err);
+    } finally {
+      this.#running = false;
+      for (const resolve of this.#idle.splice(0)) resolve();
+    }
+    if (!this.#stopped && this.rawNode.hasReady()) this.#schedule();
+  }
+
+  async #handle(rd: Ready): Promise<void> {
+    if (rd.softState !== undefined && rd.softState.lead !== this.#lead) {
+      this.#lead = rd.softState.lead;
+      this.#hooks.onLeaderChange(this.#lead, rd.hardState?.term ?? this.rawNode.status().term);
+    }
+    // 1. Persist (before sending anything that depends on it).
+    if (rd.snapshot !== undefined && rd.snapshot.metadata.index > 0) {
+      await this.#wal.saveSnapshot({
+        index: rd.snapshot.metadata.index,
+        term: rd.snapshot.metadata.term,
+        confState: rd.snapshot.metadata.confState,
+      });
+      this.storage.applySnapshot(rd.snapshot);
+    }
+    const hardState: HardState | undefined = rd.hardState;
+    if (rd.entries.length > 0 || hardState !== undefined) {
+      await this.#wal.save(hardState, rd.entries, rd.mustSync);
+    }
+    if (hardState !== undefined) this.storage.setHardState(hardState);
+    if (rd.entries.length > 0) this.storage.append(rd.entries);
+    // 2. Send.
+    if (rd.messages.length > 0) this.#hooks.send(rd.messages);
+    // 3. Reads that raft confirmed.
+    for (const rs of rd.readStates) this.#hooks.onReadIndex(rs.requestCtx, rs.index);
+    // 4. Apply, in order.
+    if (rd.committedEntries.length > 0 || rd.snapshot !== undefined) {
+      await this.#hooks.apply(rd.committedEntries, rd.snapshot);
+    }
+  }
+}
