@@ -182,7 +182,7 @@ function modelDecide(
       for (const k of req.attachedKeys) needs.push(["read", s(k), ""]);
       break;
     default:
-      throw new Error(`model does not know ${req.kind}`);
+      throw new Error(`model does not know ${(req as CheckedRequest).kind}`);
   }
   return needs.every(([access, key, end]) => modelAllows(m, who.username, access, key, end))
     ? "ok"
