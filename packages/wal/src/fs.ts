@@ -1,0 +1,39 @@
+/**
+ * The small file-system surface the WAL and the snapshotter use. Everything goes through it so tests can
+ * swap in {@link MemWalFs}, which crashes, tears writes, flips bits and fails on demand.
+ */
+
+/** WalFileHandle is one open file. Positions and sizes are byte offsets. */
+export interface WalFileHandle {
+  /** read returns up to `length` bytes at `position` (fewer at the end of the file). */
+  read(position: number, length: number): Promise<Uint8Array>;
+  /** pwrite writes all of `data` at `position`, or throws (a short write is an error, never silent). */
+  pwrite(data: Uint8Array, position: number): Promise<void>;
+  /** fdatasync makes the file's data (and its size) durable. */
+  fdatasync(): Promise<void>;
+  /** truncate sets the file's size, cutting or extending it with zeros. */
+  truncate(sizeBytes: number): Promise<void>;
+  /** size returns the file's current size. */
+  size(): Promise<number>;
+  /** close releases the handle. */
+  close(): Promise<void>;
+}
+
+/** WalFs opens files and changes directories. A name change is durable only after `fsyncDir`. */
+export interface WalFs {
+  /**
+   * open opens `path` for reading and writing. With `create`, the file must not exist yet (it is created
+   * empty); without, it must exist.
+   */
+  open(path: string, options?: { create?: boolean }): Promise<WalFileHandle>;
+  /** readdir lists the names (not paths) in `dir`; a missing directory lists as empty. */
+  readdir(dir: string): Promise<string[]>;
+  /** mkdir creates `dir` and its missing parents. */
+  mkdir(dir: string): Promise<void>;
+  /** rename moves `from` to `to`, replacing `to`. */
+  rename(from: string, to: string): Promise<void>;
+  /** unlink removes a file. */
+  unlink(path: string): Promise<void>;
+  /** fsyncDir makes the creations, renames and removals of names in `dir` durable. */
+  fsyncDir(dir: string): Promise<void>;
+}

@@ -1,0 +1,191 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  WalMetadataSchema,
+  WalRecordSchema,
+  WalRecordType,
+  WalSnapshotMarkerSchema,
+} from "@etcd-ts/proto/internal/wal";
+import {
+  type ConfState as ConfStatePb,
+  ConfStateSchema,
+  EntrySchema,
+  HardStateSchema,
+} from "@etcd-ts/proto/raft";
+import { assert } from "./assert.js";
+import { crc32c } from "./crc32c.js";
+import type { ConfState, Entry, EntryType, HardState, WalMetadata, WalSnapshot } from "./types.js";
+
+/**
+ * The conversion between the WAL's records (protobuf, int64 as bigint) and the plain shapes the rest of
+ * etcd-ts uses (indexes and terms as safe-integer numbers). Writing asserts the conversion (a caller bug);
+ * reading reports a value that does not fit as a {@link RecordDecodeError} (the bytes are bad).
+ */
+
+export { WalRecordType };
+
+/** A decoded record: its type, chained checksum and payload. */
+export interface DecodedRecord {
+  type: WalRecordType;
+  crc: number;
+  data: Uint8Array;
+}
+
+/** RecordDecodeError: record bytes that passed their frame checksum but do not decode. */
+export class RecordDecodeError extends Error {
+  override name = "RecordDecodeError";
+}
+
+/** encodeRecord returns the WalRecord bytes for `data` with its (already chained) checksum `crc`. */
+export function encodeRecord(type: WalRecordType, data: Uint8Array, crc: number): Uint8Array {
+  return toBinary(WalRecordSchema, create(WalRecordSchema, { type, crc, data }));
+}
+
+/** chainCrc returns the chained checksum of a record's data after `previousCrc`. */
+export function chainCrc(data: Uint8Array, previousCrc: number): number {
+  return crc32c(data, previousCrc);
+}
+
+/** decodeRecord parses WalRecord bytes. */
+export function decodeRecord(bytes: Uint8Array): DecodedRecord {
+  let record: ReturnType<typeof fromBinary<typeof WalRecordSchema>>;
+  try {
+    record = fromBinary(WalRecordSchema, bytes);
+  } catch (error) {
+    throw new RecordDecodeError(`bad WalRecord: ${String(error)}`);
+  }
+  return { type: record.type, crc: record.crc, data: record.data };
+}
+
+function toUint64(value: number, what: string): bigint {
+  assert(
+    Number.isSafeInteger(value) && value >= 0,
+    `${what} must be a non-negative safe integer, got ${value}`,
+  );
+  return BigInt(value);
+}
+
+function fromUint64(value: bigint, what: string): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new RecordDecodeError(`${what} ${value} is not a safe integer`);
+  }
+  return Number(value);
+}
+
+/** encodeEntry returns the etcdts.raft.v1.Entry bytes of `entry`. */
+export function encodeEntry(entry: Entry): Uint8Array {
+  assert(entry.type === 0 || entry.type === 1 || entry.type === 2, `unknown entry type ${entry.type}`);
+  return toBinary(
+    EntrySchema,
+    create(EntrySchema, {
+      term: toUint64(entry.term, "entry term"),
+      index: toUint64(entry.index, "entry index"),
+      type: entry.type,
+      data: entry.data,
+    }),
+  );
+}
+
+/** decodeEntry parses etcdts.raft.v1.Entry bytes. */
+export function decodeEntry(bytes: Uint8Array): Entry {
+  const entry = decodeOrThrow(() => fromBinary(EntrySchema, bytes), "Entry");
+  if (entry.type !== 0 && entry.type !== 1 && entry.type !== 2) {
+    throw new RecordDecodeError(`unknown entry type ${entry.type}`);
+  }
+  return {
+    term: fromUint64(entry.term, "entry term"),
+    index: fromUint64(entry.index, "entry index"),
+    type: entry.type as EntryType,
+    data: entry.data,
+  };
+}
+
+/** encodeHardState returns the etcdts.raft.v1.HardState bytes of `state`. */
+export function encodeHardState(state: HardState): Uint8Array {
+  assert(state.vote >= 0n, "vote must be non-negative");
+  return toBinary(
+    HardStateSchema,
+    create(HardStateSchema, {
+      term: toUint64(state.term, "hard state term"),
+      vote: state.vote,
+      commit: toUint64(state.commit, "hard state commit"),
+    }),
+  );
+}
+
+/** decodeHardState parses etcdts.raft.v1.HardState bytes. */
+export function decodeHardState(bytes: Uint8Array): HardState {
+  const state = decodeOrThrow(() => fromBinary(HardStateSchema, bytes), "HardState");
+  return {
+    term: fromUint64(state.term, "hard state term"),
+    vote: state.vote,
+    commit: fromUint64(state.commit, "hard state commit"),
+  };
+}
+
+/** encodeMetadata returns the WalMetadata bytes of `metadata`. */
+export function encodeMetadata(metadata: WalMetadata): Uint8Array {
+  assert(metadata.memberId >= 0n && metadata.clusterId >= 0n, "ids must be non-negative");
+  return toBinary(
+    WalMetadataSchema,
+    create(WalMetadataSchema, { memberId: metadata.memberId, clusterId: metadata.clusterId }),
+  );
+}
+
+/** decodeMetadata parses WalMetadata bytes. */
+export function decodeMetadata(bytes: Uint8Array): WalMetadata {
+  const metadata = decodeOrThrow(() => fromBinary(WalMetadataSchema, bytes), "WalMetadata");
+  return { memberId: metadata.memberId, clusterId: metadata.clusterId };
+}
+
+/** confStateToPb converts the plain ConfState shape to protobuf. */
+export function confStateToPb(state: ConfState): ConfStatePb {
+  return create(ConfStateSchema, {
+    voters: state.voters,
+    learners: state.learners,
+    votersOutgoing: state.votersOutgoing,
+    learnersNext: state.learnersNext,
+    autoLeave: state.autoLeave,
+  });
+}
+
+/** confStateFromPb converts a protobuf ConfState to the plain shape. */
+export function confStateFromPb(state: ConfStatePb | undefined): ConfState {
+  return {
+    voters: [...(state?.voters ?? [])],
+    learners: [...(state?.learners ?? [])],
+    votersOutgoing: [...(state?.votersOutgoing ?? [])],
+    learnersNext: [...(state?.learnersNext ?? [])],
+    autoLeave: state?.autoLeave ?? false,
+  };
+}
+
+/** encodeSnapshotMarker returns the WalSnapshotMarker bytes of `marker`. */
+export function encodeSnapshotMarker(marker: WalSnapshot): Uint8Array {
+  return toBinary(
+    WalSnapshotMarkerSchema,
+    create(WalSnapshotMarkerSchema, {
+      index: toUint64(marker.index, "snapshot index"),
+      term: toUint64(marker.term, "snapshot term"),
+      confState: marker.confState ? confStateToPb(marker.confState) : undefined,
+    }),
+  );
+}
+
+/** decodeSnapshotMarker parses WalSnapshotMarker bytes. */
+export function decodeSnapshotMarker(bytes: Uint8Array): WalSnapshot {
+  const marker = decodeOrThrow(() => fromBinary(WalSnapshotMarkerSchema, bytes), "WalSnapshotMarker");
+  const out: WalSnapshot = {
+    index: fromUint64(marker.index, "snapshot index"),
+    term: fromUint64(marker.term, "snapshot term"),
+  };
+  if (marker.confState) out.confState = confStateFromPb(marker.confState);
+  return out;
+}
+
+function decodeOrThrow<T>(decode: () => T, what: string): T {
+  try {
+    return decode();
+  } catch (error) {
+    throw new RecordDecodeError(`bad ${what}: ${String(error)}`);
+  }
+}
