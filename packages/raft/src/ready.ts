@@ -1,0 +1,46 @@
+import type { Entry, HardState, Message, ReadState, Snapshot, SoftState } from "./types.js";
+
+/**
+ * Ready is one batch of work raft hands to the driver. Handle it in this order, then call
+ * `RawNode.advance()` before asking for the next one:
+ *
+ * 1. Persist: write `snapshot` (if any), then append `entries`, then save `hardState` (if any) to
+ *    stable storage, and make them visible through the Storage raft reads. If `mustSync`, fsync.
+ * 2. Send `messages`, only AFTER step 1 is durable: some of them (vote grants, append acks) promise
+ *    that what step 1 wrote is on disk. (A leader may send its MsgApps in parallel with its own write.)
+ * 3. Apply `snapshot` (if any) and then `committedEntries` to the state machine, in order. A
+ *    ConfChange/ConfChangeV2 entry is applied by decoding it and calling `RawNode.applyConfChange`.
+ * 4. Serve `readStates`: a read for `requestCtx` is linearizable once `index` is applied.
+ * 5. Call `advance()`.
+ */
+export interface Ready {
+  /** The new volatile state (leader, role) if it changed since the previous Ready. */
+  softState: SoftState | undefined;
+  /** The new HardState to persist, if it changed since the previous Ready. */
+  hardState: HardState | undefined;
+  /** ReadIndex answers that became available. */
+  readStates: ReadState[];
+  /** Entries to append to stable storage BEFORE sending messages. */
+  entries: Entry[];
+  /** Snapshot to persist (and then apply), if any. */
+  snapshot: Snapshot | undefined;
+  /** Committed entries to apply, in order. They were persisted before (or are in `entries`). */
+  committedEntries: Entry[];
+  /** Messages to send AFTER entries, hardState and snapshot are persisted. */
+  messages: Message[];
+  /** Whether the write of step 1 must be synced to disk (term, vote or entries changed). */
+  mustSync: boolean;
+}
+
+/** isEmptyReady reports whether a Ready carries no work at all. */
+export function isEmptyReady(rd: Ready): boolean {
+  return (
+    rd.softState === undefined &&
+    rd.hardState === undefined &&
+    rd.readStates.length === 0 &&
+    rd.entries.length === 0 &&
+    rd.snapshot === undefined &&
+    rd.committedEntries.length === 0 &&
+    rd.messages.length === 0
+  );
+}
