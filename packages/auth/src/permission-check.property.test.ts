@@ -542,5 +542,5 @@ describe("permission checks against a reference model", () => {
       { numRuns: runs },
     );
     if (process.env.AUTH_STATS) console.log([...stats].sort().join("\n"));
-  });
+  }, 120_000);
 });
