@@ -1,0 +1,584 @@
+import { create } from "@bufbuild/protobuf";
+import {
+  type DeleteRangeRequest,
+  type DeleteRangeResponse,
+  type PutRequest,
+  type PutResponse,
+  type RangeRequest,
+  type RangeResponse,
+  type RequestOp,
+  type TxnRequest,
+  TxnRequestSchema,
+  type TxnResponse,
+} from "@etcd-ts/proto/etcdserverpb";
+import type { KeyValue } from "@etcd-ts/proto/mvccpb";
+import { assert } from "./assert.js";
+import type { Backend, BackendBatch, BackendSnapshot } from "./backend.js";
+import { crc32cUpdate } from "./crc32c.js";
+import { ErrCompacted, ErrFutureRevision } from "./errors.js";
+import { keyFromString, keyToString, toKeyRange } from "./key-range.js";
+import { checkRangeSort, executeRange } from "./range-request.js";
+import { decodeRevisionKey, isRevisionKey, type Revision, revisionLowerBound } from "./revision.js";
+import { TreeIndex } from "./tree-index.js";
+import { checkPutRequest, checkTxnRequest, DEFAULT_MAX_TXN_OPS } from "./txn-check.js";
+import { type Change, decodeKeyValue, readKeyValues, WriteTxn } from "./write-txn.js";
+
+/** DEFAULT_COMPACTION_BATCH_LIMIT is etcd's --compaction-batch-limit: revisions deleted per backend batch. */
+export const DEFAULT_COMPACTION_BATCH_LIMIT = 1000;
+/** DEFAULT_COMPACTION_INDEX_CHUNK is how many keys of the in-memory index are compacted between yields. */
+export const DEFAULT_COMPACTION_INDEX_CHUNK = 10_000;
+/** REBUILD_SCAN_CHUNK bounds how many stored revisions are read at once when rebuilding the index. */
+const REBUILD_SCAN_CHUNK = 10_000;
+
+/** META_SCHEDULED_COMPACT is the storage key of the compaction revision decided by an applied Compact. */
+export const META_SCHEDULED_COMPACT = Uint8Array.from(Buffer.from("\xffscheduledCompactRev", "latin1"));
+/** META_FINISHED_COMPACT is the storage key of the last compaction whose physical deletion completed. */
+export const META_FINISHED_COMPACT = Uint8Array.from(Buffer.from("\xfffinishedCompactRev", "latin1"));
+/** REVISION_KEYS_END is above every revision key and below the meta keys (which start with 0xff). */
+const REVISION_KEYS_END = new Uint8Array([0xff]);
+
+/** LeaseChange reports that a write moved a key from one lease to another (0n = none), for the lessor. */
+export interface LeaseChange {
+  readonly key: Uint8Array;
+  readonly previousLease: bigint;
+  readonly lease: bigint;
+}
+
+/**
+ * PendingWrite is the result of a write request that has been executed into the caller's batch but is not yet
+ * visible: after writing the batch, the caller must call `commit` (or `abort` if the batch was not written).
+ */
+export interface PendingWrite<R> {
+  readonly response: R;
+  /** revision is the store revision after the write (unchanged for read-only and no-op writes). */
+  readonly revision: bigint;
+  readonly changes: readonly Change[];
+  readonly leaseChanges: readonly LeaseChange[];
+}
+
+/** PendingCompaction is a validated Compact whose scheduled revision is in the caller's batch. */
+export interface PendingCompaction {
+  readonly revision: bigint;
+}
+
+/** HashKVResult is the answer to HashKV: a CRC-32C over the kept history up to hashRevision. */
+export interface HashKVResult {
+  readonly hash: number;
+  readonly compactRevision: bigint;
+  readonly hashRevision: bigint;
+}
+
+/** CompactionStats describes the last finished compaction. */
+export interface CompactionStats {
+  readonly revision: number;
+  readonly deletedRevisions: number;
+  /** longestPauseMs is the longest stretch the compaction held the event loop (blocking writers). */
+  readonly longestPauseMs: number;
+}
+
+/** StoreHooks lets the watchable store observe commits; not part of the public API. */
+export interface StoreHooks {
+  /** onCommit is called synchronously after a write became visible. */
+  onCommit(changes: readonly Change[], main: number): void;
+  /** wantPrevKv tells whether a change of `key` needs its previous value read for some watcher. */
+  wantPrevKv(key: string): boolean;
+}
+
+/** KvStoreOptions configures a store. */
+export interface KvStoreOptions {
+  backend: Backend;
+  /** maxTxnOps is etcd's --max-txn-ops (default 128). */
+  maxTxnOps?: number;
+  /** compactionBatchLimit is how many revisions one compaction batch deletes (default 1000). */
+  compactionBatchLimit?: number;
+  /** compactionIndexChunk is how many keys of the index are compacted between yields (default 10000). */
+  compactionIndexChunk?: number;
+  /** leaseExists, when given, makes a put with an unknown lease fail with ErrLeaseNotFound. */
+  leaseExists?: (lease: bigint) => boolean;
+}
+
+/** StoredEvent is a change read back from the backend for watch catch-up. */
+export interface StoredEvent {
+  readonly key: string;
+  readonly revision: Revision;
+  readonly deleted: boolean;
+  readonly kv: KeyValue;
+}
+
+function encodeMetaRevision(main: number): Uint8Array {
+  return Uint8Array.from(Buffer.from(String(main), "latin1"));
+}
+
+function decodeMetaRevision(bytes: Uint8Array | undefined): number {
+  if (bytes === undefined) return 0;
+  const main = Number(Buffer.from(bytes).toString("latin1"));
+  assert(Number.isSafeInteger(main) && main >= 0, "malformed compaction revision in backend");
+  return main;
+}
+
+function successor(key: Uint8Array): Uint8Array {
+  const out = new Uint8Array(key.length + 1);
+  out.set(key);
+  return out;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function toMain(revision: bigint): number {
+  assert(revision <= BigInt(Number.MAX_SAFE_INTEGER), "revision beyond the safe integer range");
+  return Number(revision);
+}
+
+function leaseChangesOf(changes: readonly Change[]): LeaseChange[] {
+  const before = new Map<string, bigint>();
+  const after = new Map<string, bigint>();
+  for (const change of changes) {
+    if (!before.has(change.key)) before.set(change.key, change.prevLease);
+    after.set(change.key, change.deleted ? 0n : change.kv.lease);
+  }
+  const out: LeaseChange[] = [];
+  for (const [key, previousLease] of before) {
+    const lease = after.get(key) ?? 0n;
+    if (lease !== previousLease) out.push({ key: keyFromString(key), previousLease, lease });
+  }
+  return out;
+}
+
+const NO_HOOKS: StoreHooks = { onCommit: () => {}, wantPrevKv: () => false };
+
+/**
+ * KvStore is etcd's revisioned key-value store: each write txn makes one new revision, history stays
+ * readable until compacted, and an in-memory index (rebuilt from the backend on open) maps keys to revisions.
+ *
+ * Writes run in two steps: `put`/`deleteRange`/`txn`/`deleteKeys` execute into the caller's batch and return
+ * a PendingWrite; once the caller has written the batch, `commit` makes the write visible to readers and
+ * watchers. One write is pending at a time (the server applies entries in order).
+ */
+export class KvStore {
+  private readonly index = new TreeIndex();
+  private readonly backend: Backend;
+  private readonly maxTxnOps: number;
+  private readonly compactionBatchLimit: number;
+  private readonly compactionIndexChunk: number;
+  private readonly leaseExists: ((lease: bigint) => boolean) | undefined;
+  private hooks: StoreHooks = NO_HOOKS;
+  /** currentMain is the latest committed revision; it only grows. */
+  private currentMain = 1;
+  /** compactMain is the latest scheduled compaction revision; reads below it fail. */
+  private compactMain = 0;
+  /** pending is the change list of the write between execution and commit, or a marker while executing. */
+  private pending: readonly Change[] | "executing" | undefined;
+  /** serial orders compactions and hashes, which must see a fully compacted index. */
+  private serial: Promise<void> = Promise.resolve();
+  private stats: CompactionStats | undefined;
+  private closed = false;
+
+  private constructor(options: KvStoreOptions) {
+    this.backend = options.backend;
+    this.maxTxnOps = options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS;
+    this.compactionBatchLimit = options.compactionBatchLimit ?? DEFAULT_COMPACTION_BATCH_LIMIT;
+    this.compactionIndexChunk = options.compactionIndexChunk ?? DEFAULT_COMPACTION_INDEX_CHUNK;
+    this.leaseExists = options.leaseExists;
+  }
+
+  /**
+   * open builds a store over a backend: it rebuilds the index from every stored revision, applies the
+   * scheduled compaction to it, and resumes a physical compaction that a crash interrupted.
+   */
+  static async open(options: KvStoreOptions): Promise<KvStore> {
+    const store = new KvStore(options);
+    await store.rebuild();
+    return store;
+  }
+
+  /** setHooks connects the watch hub; used by WatchableStore. */
+  setHooks(hooks: StoreHooks): void {
+    this.hooks = hooks;
+  }
+
+  /** currentRevision is the latest committed store revision (1 for an empty store). */
+  get currentRevision(): bigint {
+    return BigInt(this.currentMain);
+  }
+
+  /** compactRevision is the latest compaction revision (0 when never compacted). */
+  get compactRevision(): bigint {
+    return BigInt(this.compactMain);
+  }
+
+  /** lastCompaction describes the last finished compaction, if any. */
+  get lastCompaction(): CompactionStats | undefined {
+    return this.stats;
+  }
+
+  /** keyCount is the number of keys with history in the index. */
+  get keyCount(): number {
+    return this.index.size;
+  }
+
+  private async rebuild(): Promise<void> {
+    const snapshot = this.backend.snapshot();
+    let scheduled: number;
+    let finished: number;
+    try {
+      scheduled = decodeMetaRevision(await snapshot.get(META_SCHEDULED_COMPACT));
+      finished = decodeMetaRevision(await snapshot.get(META_FINISHED_COMPACT));
+      let from = revisionLowerBound(0);
+      let maxMain = 1;
+      for (;;) {
+        const entries = await snapshot.scan(from, REVISION_KEYS_END, REBUILD_SCAN_CHUNK);
+        for (const [rawKey, value] of entries) {
+          assert(isRevisionKey(rawKey), "unexpected key in the mvcc keyspace");
+          const { revision, tombstone } = decodeRevisionKey(rawKey);
+          const kv = decodeKeyValue(value);
+          const key = keyToString(kv.key);
+          const index = this.index.getOrCreate(key);
+          if (tombstone) index.restoreTombstone(revision);
+          else index.restore(revision, toMain(kv.createRevision), toMain(kv.version), kv.lease);
+          if (revision.main > maxMain) maxMain = revision.main;
+        }
+        const last = entries[entries.length - 1];
+        if (entries.length < REBUILD_SCAN_CHUNK || last === undefined) break;
+        from = successor(last[0]);
+      }
+      this.currentMain = Math.max(maxMain, scheduled);
+      this.compactMain = scheduled;
+    } finally {
+      await snapshot.close();
+    }
+    if (scheduled > 0) {
+      this.index.compactFrom("", scheduled, Number.MAX_SAFE_INTEGER);
+      if (finished < scheduled) {
+        this.serial = this.serial.then(() => this.deleteCompacted(scheduled, 0));
+      }
+    }
+  }
+
+  // ---- reads ----
+
+  private resolveReadRevision(revision: bigint): number {
+    if (revision > BigInt(this.currentMain)) throw new ErrFutureRevision();
+    const atMain = revision > 0n ? toMain(revision) : this.currentMain;
+    if (atMain < this.compactMain) throw new ErrCompacted();
+    return atMain;
+  }
+
+  /** range answers a RangeRequest (every option) from committed state; header.revision is the current one. */
+  async range(request: RangeRequest): Promise<RangeResponse> {
+    checkRangeSort(request);
+    const atMain = this.resolveReadRevision(request.revision);
+    const current = BigInt(this.currentMain);
+    const keys = this.index.range(toKeyRange(request.key, request.rangeEnd), atMain);
+    if (request.countOnly) return executeRange(request, keys, async () => [], current);
+    // The snapshot is taken in the same tick as the index lookup, so every revision found is in it.
+    const snapshot = this.backend.snapshot();
+    try {
+      return await executeRange(request, keys, (k) => readKeyValues(snapshot, k), current);
+    } finally {
+      await snapshot.close();
+    }
+  }
+
+  // ---- writes ----
+
+  private async execute<R>(
+    batch: BackendBatch,
+    run: (txn: WriteTxn) => Promise<R>,
+  ): Promise<PendingWrite<R>> {
+    assert(!this.closed, "store is closed");
+    assert(this.pending === undefined, "a write is already pending; writes must be applied one at a time");
+    this.pending = "executing";
+    const snapshot = this.backend.snapshot();
+    const txn = new WriteTxn({
+      index: this.index,
+      snapshot,
+      batch,
+      beginMain: this.currentMain,
+      compactMain: this.compactMain,
+      leaseExists: this.leaseExists,
+      wantPrevKv: (key) => this.hooks.wantPrevKv(key),
+    });
+    try {
+      const response = await run(txn);
+      txn.finish();
+      const write: PendingWrite<R> = {
+        response,
+        revision: BigInt(txn.revision),
+        changes: txn.changes,
+        leaseChanges: leaseChangesOf(txn.changes),
+      };
+      this.pending = txn.changes.length > 0 ? txn.changes : undefined;
+      return write;
+    } catch (error) {
+      this.pending = undefined;
+      throw error;
+    } finally {
+      await snapshot.close();
+    }
+  }
+
+  private async executeTxn(request: TxnRequest, batch: BackendBatch): Promise<PendingWrite<TxnResponse>> {
+    return this.execute(batch, async (txn) => {
+      const path = await txn.decide(request);
+      txn.check(request, path);
+      return txn.runTxn(request, path);
+    });
+  }
+
+  private async executeOne<R>(
+    op: RequestOp["request"],
+    batch: BackendBatch,
+    pick: (response: TxnResponse) => R | undefined,
+  ): Promise<PendingWrite<R>> {
+    const request = create(TxnRequestSchema, { success: [{ request: op }] });
+    const write = await this.executeTxn(request, batch);
+    const response = pick(write.response);
+    assert(response !== undefined, "single-op txn without its response");
+    return { ...write, response };
+  }
+
+  /**
+   * txn runs a TxnRequest: compares (also of nested txns on the chosen branch) are evaluated first against the
+   * state before the txn; then the branch's ops run in order at one new revision with increasing sub
+   * revisions, each seeing the earlier ones. A txn without changes keeps the revision.
+   */
+  async txn(request: TxnRequest, batch: BackendBatch): Promise<PendingWrite<TxnResponse>> {
+    checkTxnRequest(request, this.maxTxnOps);
+    return this.executeTxn(request, batch);
+  }
+
+  /** put writes one key (prev_kv, ignore_value, ignore_lease as in etcd). */
+  async put(request: PutRequest, batch: BackendBatch): Promise<PendingWrite<PutResponse>> {
+    checkPutRequest(request);
+    return this.executeOne({ case: "requestPut", value: request }, batch, (r) =>
+      r.responses[0]?.response.case === "responsePut" ? r.responses[0].response.value : undefined,
+    );
+  }
+
+  /** deleteRange deletes the live keys of a range; deleting nothing keeps the revision. */
+  async deleteRange(
+    request: DeleteRangeRequest,
+    batch: BackendBatch,
+  ): Promise<PendingWrite<DeleteRangeResponse>> {
+    return this.executeOne({ case: "requestDeleteRange", value: request }, batch, (r) =>
+      r.responses[0]?.response.case === "responseDeleteRange" ? r.responses[0].response.value : undefined,
+    );
+  }
+
+  /**
+   * deleteKeys deletes the listed keys (those that exist) at one revision, without the txn op limit: this is
+   * what the lessor uses to revoke a lease.
+   */
+  async deleteKeys(
+    keys: readonly Uint8Array[],
+    batch: BackendBatch,
+  ): Promise<PendingWrite<DeleteRangeResponse>> {
+    return this.execute(batch, (txn) => txn.deleteKeys(txn.resolveKeys(keys), false));
+  }
+
+  /** commit makes a pending write visible (index, current revision, watchers) after its batch is durable. */
+  commit(write: PendingWrite<unknown>): void {
+    if (write.changes.length === 0) return;
+    assert(this.pending === write.changes, "commit of a write that is not the pending one");
+    for (const change of write.changes) {
+      if (change.deleted) this.index.tombstone(change.key, change.revision);
+      else this.index.put(change.key, change.revision, change.kv.lease);
+    }
+    const main = toMain(write.revision);
+    assert(main === this.currentMain + 1, "revisions must grow by one per write");
+    this.currentMain = main;
+    this.pending = undefined;
+    this.hooks.onCommit(write.changes, main);
+  }
+
+  /** abort drops a pending write whose batch was not written. */
+  abort(write: PendingWrite<unknown>): void {
+    if (write.changes.length === 0) return;
+    assert(this.pending === write.changes, "abort of a write that is not the pending one");
+    this.pending = undefined;
+  }
+
+  // ---- compaction ----
+
+  /**
+   * compact validates a Compact at `revision` and records the scheduled compaction in the caller's batch.
+   * After writing the batch the caller calls `commitCompaction`.
+   */
+  compact(revision: bigint, batch: BackendBatch): PendingCompaction {
+    assert(this.pending === undefined, "compact while a write is pending");
+    if (revision <= BigInt(this.compactMain)) throw new ErrCompacted();
+    if (revision > BigInt(this.currentMain)) throw new ErrFutureRevision();
+    batch.put(META_SCHEDULED_COMPACT, encodeMetaRevision(toMain(revision)));
+    return { revision };
+  }
+
+  /**
+   * commitCompaction makes a compaction effective: reads below it fail from now on; the index is compacted in
+   * chunks and the obsolete revisions are deleted from the backend in bounded batches, yielding to writers in
+   * between. The promise resolves when the physical deletion is done (Compact with physical=true waits).
+   */
+  commitCompaction(compaction: PendingCompaction): Promise<void> {
+    const main = toMain(compaction.revision);
+    assert(main > this.compactMain, "compaction revisions must grow");
+    this.compactMain = main;
+    const job = this.serial.then(() => this.runCompaction(main));
+    this.serial = job.catch(() => {});
+    return job;
+  }
+
+  private async runCompaction(main: number): Promise<void> {
+    let longestPauseMs = 0;
+    let from: string | undefined = "";
+    while (from !== undefined) {
+      const started = performance.now();
+      from = this.index.compactFrom(from, main, this.compactionIndexChunk);
+      longestPauseMs = Math.max(longestPauseMs, performance.now() - started);
+      if (from !== undefined) await yieldToEventLoop();
+    }
+    await this.deleteCompacted(main, longestPauseMs);
+  }
+
+  private async deleteCompacted(main: number, pauseSoFarMs: number): Promise<void> {
+    let longestPauseMs = pauseSoFarMs;
+    let deletedRevisions = 0;
+    const end = revisionLowerBound(main + 1);
+    let from = revisionLowerBound(0);
+    const snapshot = this.backend.snapshot();
+    try {
+      for (;;) {
+        const entries = await snapshot.scan(from, end, this.compactionBatchLimit);
+        const started = performance.now();
+        const doomed: Uint8Array[] = [];
+        for (const [rawKey, value] of entries) {
+          const { revision } = decodeRevisionKey(rawKey);
+          const key = keyToString(decodeKeyValue(value).key);
+          if (!this.index.hasRevision(key, revision)) doomed.push(rawKey);
+        }
+        const finished = entries.length < this.compactionBatchLimit;
+        longestPauseMs = Math.max(longestPauseMs, performance.now() - started);
+        await this.backend.write((batch) => {
+          for (const rawKey of doomed) batch.del(rawKey);
+          if (finished) batch.put(META_FINISHED_COMPACT, encodeMetaRevision(main));
+        });
+        deletedRevisions += doomed.length;
+        const last = entries[entries.length - 1];
+        if (finished || last === undefined) break;
+        from = successor(last[0]);
+        await yieldToEventLoop();
+      }
+    } finally {
+      await snapshot.close();
+    }
+    this.stats = { revision: main, deletedRevisions, longestPauseMs };
+  }
+
+  // ---- hashing ----
+
+  /**
+   * hashKV computes a CRC-32C over every stored revision up to `revision` (0 = current) that the history
+   * still holds: two stores with the same history and the same compaction give the same hash.
+   */
+  async hashKV(revision: bigint): Promise<HashKVResult> {
+    const atMain = this.resolveReadRevision(revision);
+    const job = this.serial.then(() => this.computeHash(atMain));
+    this.serial = job.then(
+      () => {},
+      () => {},
+    );
+    return job;
+  }
+
+  private async computeHash(atMain: number): Promise<HashKVResult> {
+    if (atMain < this.compactMain) throw new ErrCompacted();
+    const compactMain = this.compactMain;
+    const snapshot = this.backend.snapshot();
+    let hash = crc32cUpdate(0, Buffer.from("key", "latin1"));
+    try {
+      const end = revisionLowerBound(atMain + 1);
+      let from = revisionLowerBound(0);
+      for (;;) {
+        const entries = await snapshot.scan(from, end, REBUILD_SCAN_CHUNK);
+        for (const [rawKey, value] of entries) {
+          const { revision } = decodeRevisionKey(rawKey);
+          if (revision.main <= compactMain) {
+            const key = keyToString(decodeKeyValue(value).key);
+            if (!this.index.hasRevision(key, revision)) continue;
+          }
+          hash = crc32cUpdate(hash, rawKey);
+          hash = crc32cUpdate(hash, value);
+        }
+        const last = entries[entries.length - 1];
+        if (entries.length < REBUILD_SCAN_CHUNK || last === undefined) break;
+        from = successor(last[0]);
+      }
+    } finally {
+      await snapshot.close();
+    }
+    return { hash, compactRevision: BigInt(compactMain), hashRevision: BigInt(atMain) };
+  }
+
+  // ---- watch support (internal) ----
+
+  /** snapshotNow opens a backend snapshot consistent with the committed index at this moment. */
+  snapshotNow(): BackendSnapshot {
+    return this.backend.snapshot();
+  }
+
+  /** readEvents reads the changes of revisions [fromMain, toMain] from a snapshot, in revision order. */
+  async readEvents(snapshot: BackendSnapshot, fromMain: number, toMain: number): Promise<StoredEvent[]> {
+    const events: StoredEvent[] = [];
+    const end = revisionLowerBound(toMain + 1);
+    let from = revisionLowerBound(fromMain);
+    for (;;) {
+      const entries = await snapshot.scan(from, end, REBUILD_SCAN_CHUNK);
+      for (const [rawKey, value] of entries) {
+        const { revision, tombstone } = decodeRevisionKey(rawKey);
+        const kv = decodeKeyValue(value);
+        events.push({ key: keyToString(kv.key), revision, deleted: tombstone, kv });
+      }
+      const last = entries[entries.length - 1];
+      if (entries.length < REBUILD_SCAN_CHUNK || last === undefined) break;
+      from = successor(last[0]);
+    }
+    return events;
+  }
+
+  /**
+   * previousKeyValue reads the live value of `key` just before `revision` through a snapshot; undefined when
+   * the key did not exist then or that history is compacted away.
+   */
+  async previousKeyValue(
+    snapshot: BackendSnapshot,
+    key: string,
+    revision: Revision,
+  ): Promise<KeyValue | undefined> {
+    const atMain = revision.main - 1;
+    if (atMain < this.compactMain) return undefined;
+    const info = this.index.get(key)?.get(atMain);
+    if (info === undefined) return undefined;
+    const [kv] = await readKeyValues(snapshot, [{ key, ...info }]);
+    return kv;
+  }
+
+  /** describeIndex renders the index for tests comparing a store with its reopened self. */
+  describeIndex(): string {
+    const lines: string[] = [];
+    for (const [key, index] of this.index.entries()) {
+      const generations = index.generations.map((g) => {
+        const onlyTombstone = g.revs.length === 1 && g !== index.generations[index.generations.length - 1];
+        const revs = g.revs.map((r) => `${r.main}.${r.sub}`).join(",");
+        return onlyTombstone ? `[${revs}]` : `{c${g.created} v${g.version} ${revs}}`;
+      });
+      lines.push(`${JSON.stringify(key)} lease=${index.lease} ${generations.join(" ")}`);
+    }
+    return lines.join("\n");
+  }
+
+  /** close waits for background compaction; the caller closes the database afterwards. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.serial.catch(() => {});
+  }
+}

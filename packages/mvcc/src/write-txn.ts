@@ -1,0 +1,385 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  type Compare,
+  Compare_CompareTarget,
+  type DeleteRangeRequest,
+  type DeleteRangeResponse,
+  DeleteRangeResponseSchema,
+  type PutRequest,
+  type PutResponse,
+  PutResponseSchema,
+  type RangeRequest,
+  type RangeResponse,
+  type RequestOp,
+  type ResponseHeader,
+  ResponseHeaderSchema,
+  type ResponseOp,
+  ResponseOpSchema,
+  type TxnRequest,
+  type TxnResponse,
+  TxnResponseSchema,
+} from "@etcd-ts/proto/etcdserverpb";
+import { type KeyValue, KeyValueSchema } from "@etcd-ts/proto/mvccpb";
+import { assert } from "./assert.js";
+import type { BackendBatch, BackendSnapshot } from "./backend.js";
+import { type ComparedKey, compareHolds, MISSING_KEY } from "./compare.js";
+import { ErrCompacted, ErrFutureRevision, ErrKeyNotFound, ErrLeaseNotFound } from "./errors.js";
+import { type KeyRange, keyFromString, keyToString, rangeContains, toKeyRange } from "./key-range.js";
+import { executeRange } from "./range-request.js";
+import { encodeRevisionKey, type Revision } from "./revision.js";
+import type { IndexedKey, TreeIndex } from "./tree-index.js";
+
+/**
+ * Change is one modification made by a write txn, in sub-revision order. For a deletion `kv` holds only the
+ * key and the deletion revision (what a DELETE watch event carries).
+ */
+export interface Change {
+  /** key as a binary (latin1) string. */
+  readonly key: string;
+  readonly revision: Revision;
+  readonly deleted: boolean;
+  readonly kv: KeyValue;
+  /** prevKv is the value before this change: null when the key did not exist, undefined when it was not read. */
+  readonly prevKv: KeyValue | null | undefined;
+  /** prevLease is the lease of the key before this change (0n when none or missing). */
+  readonly prevLease: bigint;
+}
+
+/** TxnEnvironment is what a write txn reads from and writes to; the store builds it for each txn. */
+export interface TxnEnvironment {
+  readonly index: TreeIndex;
+  readonly snapshot: BackendSnapshot;
+  readonly batch: BackendBatch;
+  /** beginMain is the store revision when the txn started; its changes get beginMain + 1. */
+  readonly beginMain: number;
+  readonly compactMain: number;
+  readonly leaseExists: ((lease: bigint) => boolean) | undefined;
+  /** wantPrevKv tells whether some watcher will need the previous value of a changed key. */
+  readonly wantPrevKv: (key: string) => boolean;
+}
+
+/** TxnPath is the outcome of a txn's compares and, for each nested txn of the chosen branch, its own path. */
+interface TxnPath {
+  readonly succeeded: boolean;
+  readonly nested: TxnPath[];
+}
+
+/** decodeKeyValue reads a stored KeyValue. */
+export function decodeKeyValue(bytes: Uint8Array): KeyValue {
+  return fromBinary(KeyValueSchema, bytes);
+}
+
+/** readKeyValues fetches the stored values of resolved keys through a snapshot, asserting they exist. */
+export async function readKeyValues(
+  snapshot: BackendSnapshot,
+  keys: readonly IndexedKey[],
+): Promise<KeyValue[]> {
+  if (keys.length === 0) return [];
+  const values = await snapshot.getMany(keys.map((k) => encodeRevisionKey(k.modified)));
+  return values.map((value, i) => {
+    assert(
+      value !== undefined,
+      `revision ${keys[i]?.modified.main}.${keys[i]?.modified.sub} missing from backend`,
+    );
+    return decodeKeyValue(value);
+  });
+}
+
+/**
+ * WriteTxn runs the ops of one write request at one new revision: every change is written to the caller's
+ * batch at (main, sub++) and remembered in an overlay so that later ops of the same txn see earlier ones,
+ * while the shared index stays untouched until the store commits the txn after the batch is durable.
+ */
+export class WriteTxn {
+  /** main is the revision all changes of this txn get. */
+  readonly main: number;
+  /** changes lists the modifications in order. */
+  readonly changes: Change[] = [];
+  private sub = 0;
+  private readonly overlay = new Map<string, KeyValue | null>();
+  private readonly headers: ResponseHeader[] = [];
+
+  constructor(private readonly env: TxnEnvironment) {
+    this.main = env.beginMain + 1;
+  }
+
+  /** revision is the store revision after this txn: main when it changed something, else beginMain. */
+  get revision(): number {
+    return this.changes.length > 0 ? this.main : this.env.beginMain;
+  }
+
+  /** finish stamps every response header with the resulting revision. */
+  finish(): void {
+    const revision = BigInt(this.revision);
+    for (const header of this.headers) header.revision = revision;
+  }
+
+  private header(): ResponseHeader {
+    const header = create(ResponseHeaderSchema);
+    this.headers.push(header);
+    return header;
+  }
+
+  private nextRevision(): Revision {
+    const revision = { main: this.main, sub: this.sub };
+    this.sub += 1;
+    return revision;
+  }
+
+  /** latestInfo describes a key as of now inside the txn, undefined when it does not exist. */
+  private latestInfo(key: string): IndexedKey | undefined {
+    if (this.overlay.has(key)) {
+      const kv = this.overlay.get(key);
+      if (kv === null || kv === undefined) return undefined;
+      return {
+        key,
+        modified: { main: this.main, sub: 0 },
+        created: Number(kv.createRevision),
+        version: Number(kv.version),
+      };
+    }
+    const index = this.env.index.get(key);
+    if (index === undefined) return undefined;
+    const info = index.get(this.env.beginMain);
+    return info === undefined ? undefined : { key, ...info };
+  }
+
+  private latestLease(key: string): bigint {
+    if (this.overlay.has(key)) return this.overlay.get(key)?.lease ?? 0n;
+    const index = this.env.index.get(key);
+    return index?.isLive() ? index.lease : 0n;
+  }
+
+  /** fetch reads values of keys resolved as of now: overlay values from memory, the rest from the snapshot. */
+  private async fetch(keys: readonly IndexedKey[]): Promise<KeyValue[]> {
+    const stored = keys.filter((k) => k.modified.main !== this.main);
+    const values = await readKeyValues(this.env.snapshot, stored);
+    let next = 0;
+    return keys.map((k) => {
+      if (k.modified.main === this.main) {
+        const kv = this.overlay.get(k.key);
+        assert(kv !== undefined && kv !== null, "overlay key without value");
+        return kv;
+      }
+      const kv = values[next++];
+      assert(kv !== undefined, "fetched value missing");
+      return kv;
+    });
+  }
+
+  /** resolveLatest lists the keys in range as of now inside the txn, in key order. */
+  private resolveLatest(range: KeyRange): IndexedKey[] {
+    const stored = this.env.index.range(range, this.env.beginMain).filter((k) => !this.overlay.has(k.key));
+    if (this.overlay.size === 0) return stored;
+    const pending: IndexedKey[] = [];
+    for (const [key, kv] of this.overlay) {
+      if (kv === null || !rangeContains(range, key)) continue;
+      pending.push({
+        key,
+        modified: { main: this.main, sub: 0 },
+        created: Number(kv.createRevision),
+        version: Number(kv.version),
+      });
+    }
+    if (pending.length === 0) return stored;
+    return [...stored, ...pending].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /** decide evaluates the compares of a txn and of the nested txns on its chosen branch, before any op runs. */
+  async decide(request: TxnRequest): Promise<TxnPath> {
+    let succeeded = true;
+    for (const compare of request.compare) {
+      if (!(await this.compareHolds(compare))) {
+        succeeded = false;
+        break;
+      }
+    }
+    const nested: TxnPath[] = [];
+    for (const op of succeeded ? request.success : request.failure) {
+      if (op.request.case === "requestTxn") nested.push(await this.decide(op.request.value));
+    }
+    return { succeeded, nested };
+  }
+
+  private async compareHolds(compare: Compare): Promise<boolean> {
+    const keys = this.env.index.range(toKeyRange(compare.key, compare.rangeEnd), this.env.beginMain);
+    if (keys.length === 0) {
+      return compare.target !== Compare_CompareTarget.VALUE && compareHolds(compare, MISSING_KEY);
+    }
+    const values =
+      compare.target === Compare_CompareTarget.VALUE
+        ? await readKeyValues(this.env.snapshot, keys)
+        : undefined;
+    return keys.every((k, i) => {
+      const compared: ComparedKey = values?.[i] ?? {
+        createRevision: BigInt(k.created),
+        modRevision: BigInt(k.modified.main),
+        version: BigInt(k.version),
+        lease: this.env.index.get(k.key)?.lease ?? 0n,
+        value: new Uint8Array(0),
+      };
+      return compareHolds(compare, compared);
+    });
+  }
+
+  /** check validates the ops of the chosen path against the state before the txn, before any op runs. */
+  check(request: TxnRequest, path: TxnPath): void {
+    let nested = 0;
+    for (const op of path.succeeded ? request.success : request.failure) {
+      this.checkOp(op, path.nested, nested);
+      if (op.request.case === "requestTxn") nested++;
+    }
+  }
+
+  private checkOp(op: RequestOp, nestedPaths: readonly TxnPath[], nested: number): void {
+    switch (op.request.case) {
+      case "requestRange": {
+        const revision = op.request.value.revision;
+        if (revision > BigInt(this.env.beginMain)) throw new ErrFutureRevision();
+        if (revision > 0n && revision < BigInt(this.env.compactMain)) throw new ErrCompacted();
+        break;
+      }
+      case "requestPut": {
+        const put = op.request.value;
+        if (put.ignoreValue || put.ignoreLease) {
+          const index = this.env.index.get(keyToString(put.key));
+          if (index === undefined || !index.isLive()) throw new ErrKeyNotFound();
+        }
+        if (!put.ignoreLease && put.lease !== 0n && this.env.leaseExists !== undefined) {
+          if (!this.env.leaseExists(put.lease)) throw new ErrLeaseNotFound();
+        }
+        break;
+      }
+      case "requestTxn": {
+        const path = nestedPaths[nested];
+        assert(path !== undefined, "nested txn without decided path");
+        this.check(op.request.value, path);
+        break;
+      }
+      case "requestDeleteRange":
+      case undefined:
+        break;
+    }
+  }
+
+  /** runTxn executes the chosen branch of a txn (already decided and checked) and builds its response. */
+  async runTxn(request: TxnRequest, path: TxnPath): Promise<TxnResponse> {
+    const response = create(TxnResponseSchema, { header: this.header(), succeeded: path.succeeded });
+    let nested = 0;
+    for (const op of path.succeeded ? request.success : request.failure) {
+      const responseOp = create(ResponseOpSchema);
+      switch (op.request.case) {
+        case "requestRange":
+          responseOp.response = { case: "responseRange", value: await this.range(op.request.value) };
+          break;
+        case "requestPut":
+          responseOp.response = { case: "responsePut", value: await this.put(op.request.value) };
+          break;
+        case "requestDeleteRange":
+          responseOp.response = {
+            case: "responseDeleteRange",
+            value: await this.deleteRange(op.request.value),
+          };
+          break;
+        case "requestTxn": {
+          const nestedPath = path.nested[nested++];
+          assert(nestedPath !== undefined, "nested txn without decided path");
+          responseOp.response = {
+            case: "responseTxn",
+            value: await this.runTxn(op.request.value, nestedPath),
+          };
+          break;
+        }
+        case undefined:
+          break;
+      }
+      response.responses.push(responseOp as ResponseOp);
+    }
+    return response;
+  }
+
+  /** range reads inside the txn: the latest state includes the txn's own earlier changes. */
+  async range(request: RangeRequest): Promise<RangeResponse> {
+    const range = toKeyRange(request.key, request.rangeEnd);
+    const revision = request.revision;
+    let response: RangeResponse;
+    if (revision > 0n && revision < BigInt(this.env.beginMain)) {
+      const keys = this.env.index.range(range, Number(revision));
+      response = await executeRange(request, keys, (k) => readKeyValues(this.env.snapshot, k), 0n);
+    } else {
+      response = await executeRange(request, this.resolveLatest(range), (k) => this.fetch(k), 0n);
+    }
+    const header = response.header;
+    assert(header !== undefined, "range header");
+    this.headers.push(header);
+    return response;
+  }
+
+  /** put writes a new value of a key (ignore flags already validated). */
+  async put(request: PutRequest): Promise<PutResponse> {
+    const key = keyToString(request.key);
+    const info = this.latestInfo(key);
+    const prevLease = this.latestLease(key);
+    const needPrev = request.prevKv || request.ignoreValue || this.env.wantPrevKv(key);
+    let prevKv: KeyValue | null | undefined = info === undefined ? null : undefined;
+    if (info !== undefined && needPrev) {
+      const [kv] = await this.fetch([info]);
+      prevKv = kv;
+    }
+    if (request.ignoreValue) assert(prevKv, "ignore_value on a missing key passed the check");
+    const revision = this.nextRevision();
+    const kv = create(KeyValueSchema, {
+      key: request.key,
+      value: request.ignoreValue ? (prevKv?.value ?? new Uint8Array(0)) : request.value,
+      createRevision: info === undefined ? BigInt(revision.main) : BigInt(info.created),
+      modRevision: BigInt(revision.main),
+      version: info === undefined ? 1n : BigInt(info.version + 1),
+      lease: request.ignoreLease ? prevLease : request.lease,
+    });
+    this.env.batch.put(encodeRevisionKey(revision), toBinary(KeyValueSchema, kv));
+    this.overlay.set(key, kv);
+    this.changes.push({ key, revision, deleted: false, kv, prevKv, prevLease });
+    const response = create(PutResponseSchema, { header: this.header() });
+    if (request.prevKv && prevKv) response.prevKv = prevKv;
+    return response;
+  }
+
+  /** deleteRange deletes every live key in range; deleting nothing changes nothing. */
+  async deleteRange(request: DeleteRangeRequest): Promise<DeleteRangeResponse> {
+    return this.deleteKeys(this.resolveLatest(toKeyRange(request.key, request.rangeEnd)), request.prevKv);
+  }
+
+  /** deleteKeys deletes the given live keys (resolved as of now), in order. */
+  async deleteKeys(keys: readonly IndexedKey[], withPrevKvs: boolean): Promise<DeleteRangeResponse> {
+    const needPrev = withPrevKvs || keys.some((k) => this.env.wantPrevKv(k.key));
+    const prevKvs = needPrev ? await this.fetch(keys) : undefined;
+    keys.forEach((k, i) => {
+      const revision = this.nextRevision();
+      const kv = create(KeyValueSchema, { key: keyFromString(k.key), modRevision: BigInt(revision.main) });
+      this.env.batch.put(encodeRevisionKey(revision, true), toBinary(KeyValueSchema, kv));
+      const prevLease = this.latestLease(k.key);
+      this.overlay.set(k.key, null);
+      this.changes.push({ key: k.key, revision, deleted: true, kv, prevKv: prevKvs?.[i], prevLease });
+    });
+    const response = create(DeleteRangeResponseSchema, {
+      header: this.header(),
+      deleted: BigInt(keys.length),
+    });
+    if (withPrevKvs && prevKvs !== undefined) response.prevKvs = prevKvs;
+    return response;
+  }
+
+  /** resolveKeys lists which of the given keys are live now inside the txn, in key order. */
+  resolveKeys(keys: readonly Uint8Array[]): IndexedKey[] {
+    const out: IndexedKey[] = [];
+    const seen = new Set<string>();
+    for (const bytes of keys) {
+      const key = keyToString(bytes);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const info = this.latestInfo(key);
+      if (info !== undefined) out.push(info);
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+}
