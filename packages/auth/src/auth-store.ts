@@ -135,7 +135,9 @@ export class AuthStore implements PermissionState {
     let revision = initialRevision;
     const users = new Map<string, User>();
     const roles = new Map<string, Role>();
-    for await (const [key, value] of reader.entries()) {
+    for await (const [key, stored] of reader.entries()) {
+      // Copy: a LevelDB adapter may hand out Buffers, and parsed messages would keep pointing into them.
+      const value = Uint8Array.from(stored);
       if (keysEqualBytes(key, authKeys.enabled)) {
         assert(value.length === 1 && (value[0] === 0 || value[0] === 1), "auth enabled flag must be 0 or 1");
         enabled = value[0] === 1;
