@@ -144,3 +144,44 @@ describe("JWT tokens", () => {
     );
   });
 });
+
+describe("JWT tokens with the auth store", () => {
+  it("a token issued before an auth change is refused as old; a fresh one works", async () => {
+    const { AuthStore } = await import("./auth-store.js");
+    const { MemoryAuthBackend } = await import("./memory-auth-backend.js");
+    const { create } = await import("@bufbuild/protobuf");
+    const { AuthUserAddRequestSchema, AuthUserGrantRoleRequestSchema } = await import(
+      "@etcd-ts/proto/etcdserverpb"
+    );
+    const { hashPassword } = await import("./password.js");
+    const env = fakeEnv();
+    const tokenProvider = await createTokenProvider(`jwt,priv-key=${secret},sign-method=HS256,ttl=1h`, env);
+    const backend = new MemoryAuthBackend();
+    const store = new AuthStore(tokenProvider === undefined ? {} : { tokenProvider });
+    const apply = (fn: (batch: ReturnType<MemoryAuthBackend["batch"]>) => void) => {
+      const batch = backend.batch();
+      fn(batch);
+      batch.write();
+    };
+    const hashedPassword = await hashPassword("pw", { bcryptCost: 4 });
+    apply((b) => store.applyUserAdd(b, create(AuthUserAddRequestSchema, { name: "root", hashedPassword })));
+    apply((b) =>
+      store.applyUserGrantRole(b, create(AuthUserGrantRoleRequestSchema, { user: "root", role: "root" })),
+    );
+    apply((b) => store.applyAuthEnable(b));
+
+    const old = await store.applyAuthenticate("root", { index: 10 });
+    const oldInfo = await store.authInfoFromToken(old);
+    expect(oldInfo).toEqual({ username: "root", revision: store.revision });
+    store.checkAdminPermitted(oldInfo);
+    store.checkRangePermitted(oldInfo, new Uint8Array([0]), new Uint8Array([0]));
+
+    apply((b) => store.applyRoleAdd(b, { name: "bump" }));
+    const stale = await store.authInfoFromToken(old);
+    expect(() => store.checkRangePermitted(stale, new Uint8Array([0x61]), new Uint8Array(0))).toThrow(
+      authErrorMessages.authOldRevision,
+    );
+    const fresh = await store.authInfoFromToken(await store.applyAuthenticate("root", { index: 11 }));
+    store.checkRangePermitted(fresh, new Uint8Array([0x61]), new Uint8Array(0));
+  });
+});
