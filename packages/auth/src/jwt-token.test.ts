@@ -2,9 +2,15 @@ import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { AuthUserAddRequestSchema, AuthUserGrantRoleRequestSchema } from "@etcd-ts/proto/etcdserverpb";
 import { afterAll, describe, expect, it } from "vitest";
+import type { AuthBatch } from "./auth-backend.js";
+import { AuthStore } from "./auth-store.js";
 import { authErrorMessages } from "./errors.js";
 import { JwtTokenProvider } from "./jwt-token.js";
+import { MemoryAuthBackend } from "./memory-auth-backend.js";
+import { hashPassword } from "./password.js";
 import { createTokenProvider } from "./token-options.js";
 
 const dir = mkdtempSync(join(tmpdir(), "etcd-ts-auth-jwt-"));
@@ -147,18 +153,11 @@ describe("JWT tokens", () => {
 
 describe("JWT tokens with the auth store", () => {
   it("a token issued before an auth change is refused as old; a fresh one works", async () => {
-    const { AuthStore } = await import("./auth-store.js");
-    const { MemoryAuthBackend } = await import("./memory-auth-backend.js");
-    const { create } = await import("@bufbuild/protobuf");
-    const { AuthUserAddRequestSchema, AuthUserGrantRoleRequestSchema } = await import(
-      "@etcd-ts/proto/etcdserverpb"
-    );
-    const { hashPassword } = await import("./password.js");
     const env = fakeEnv();
     const tokenProvider = await createTokenProvider(`jwt,priv-key=${secret},sign-method=HS256,ttl=1h`, env);
     const backend = new MemoryAuthBackend();
     const store = new AuthStore(tokenProvider === undefined ? {} : { tokenProvider });
-    const apply = (fn: (batch: ReturnType<MemoryAuthBackend["batch"]>) => void) => {
+    const apply = (fn: (batch: AuthBatch) => void) => {
       const batch = backend.batch();
       fn(batch);
       batch.write();
