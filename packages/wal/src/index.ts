@@ -22,6 +22,8 @@ export type { WalFileHandle, WalFs } from "./fs.js";
 export type { MemCrashOptions, MemFsFault, MemFsOp } from "./mem-fs.js";
 export { MemWalFs } from "./mem-fs.js";
 export { NodeWalFs } from "./node-fs.js";
+export type { RaftSnapshot, SnapshotterOptions } from "./snapshotter.js";
+export { Snapshotter, snapshotFileName } from "./snapshotter.js";
 export type {
   ConfState,
   Entry,

@@ -12,8 +12,8 @@ import {
   WalSnapshotNotFoundError,
 } from "./errors.js";
 import { MemWalFs } from "./mem-fs.js";
-import type { Entry, HardState, WalOptions } from "./types.js";
-import { Wal } from "./wal.js";
+import type { Entry, HardState } from "./types.js";
+import { Wal, type WalOptions } from "./wal.js";
 
 const DIR = "/data/member/wal";
 const META = { memberId: 0x8e9e05c52164694dn, clusterId: 0xcdf818194e3a8c32n };
@@ -292,5 +292,21 @@ describe("Wal", () => {
     const gapError = await reopen(gap).catch((e: unknown) => e);
     // Either the chained checksum or the index check catches it; both name the file.
     expect(gapError instanceof WalIndexGapError || gapError instanceof WalCorruptError).toBe(true);
+  });
+});
+
+describe("Wal.readSnapshotMarkers", () => {
+  it("returns the markers at or below the committed index, without changing the log", async () => {
+    const fs = new MemWalFs();
+    const wal = await Wal.create(DIR, META, { fs, segmentBytes: 512 });
+    await wal.save(hs(1, 5), entries(1, 8));
+    await wal.saveSnapshot({ index: 3, term: 1 });
+    await wal.saveSnapshot({ index: 5, term: 1 });
+    await wal.saveSnapshot({ index: 8, term: 1 }); // not committed yet
+    await wal.close();
+    const before = fs.listFiles().map((path) => fs.readFile(path));
+    const markers = await Wal.readSnapshotMarkers(DIR, { fs, segmentBytes: 512 });
+    expect(markers.map((m) => m.index)).toEqual([0, 3, 5]);
+    expect(fs.listFiles().map((path) => fs.readFile(path))).toEqual(before);
   });
 });

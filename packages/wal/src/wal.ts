@@ -239,31 +239,8 @@ export class Wal {
    */
   static async open(dir: string, snapshot: WalSnapshot, options?: WalOptions): Promise<Wal> {
     const s = settings(options);
-    const names = await s.fs.readdir(dir);
-    await removeTempFiles(s.fs, dir, names);
-    const segments: SegmentName[] = [];
-    for (const name of names) {
-      if (!name.endsWith(SEGMENT_SUFFIX)) continue;
-      const parsed = parseSegmentName(name);
-      if (!parsed) throw new WalFormatError(join(dir, name), "not a segment file name");
-      segments.push(parsed);
-    }
-    if (segments.length === 0) throw new WalNotFoundError(dir);
-    segments.sort((a, b) => a.seq - b.seq);
-    for (let i = 1; i < segments.length; i++) {
-      const previous = segments[i - 1]!;
-      const segment = segments[i]!;
-      const file = join(dir, formatSegmentName(segment.seq, segment.baseIndex));
-      if (segment.seq !== previous.seq + 1) {
-        throw new WalFormatError(
-          file,
-          `segment sequence gap: expected ${previous.seq + 1}, found ${segment.seq}`,
-        );
-      }
-      if (segment.baseIndex < previous.baseIndex) {
-        throw new WalFormatError(file, `segment base index ${segment.baseIndex} below ${previous.baseIndex}`);
-      }
-    }
+    await removeTempFiles(s.fs, dir, await s.fs.readdir(dir));
+    const segments = await listSegments(s.fs, dir);
     if (!segments.some((segment) => segment.baseIndex <= snapshot.index)) throw new WalNotFoundError(dir);
     return new Wal(dir, segments, { index: snapshot.index, term: snapshot.term }, s);
   }
@@ -280,123 +257,74 @@ export class Wal {
     assert(first >= 0, "open checked that a segment covers the snapshot");
 
     const entries: Entry[] = [];
-    let metadata: WalMetadata | undefined;
     let hardState = emptyHardState();
     let foundMarker = false;
     let latestMarker: WalSnapshot = { index: this.start.index, term: this.start.term };
-    let chain: number | undefined;
-    let lastBatch = -1;
-
-    for (let i = first; i < this.segments.length; i++) {
-      const segment = this.segments[i]!;
-      const isLast = i === this.segments.length - 1;
-      const file = this.segmentPath(segment);
-      const handle = await this.s.fs.open(file);
-      let keepHandle = false;
-      try {
-        const sizeBytes = await handle.size();
-        const bytes = await handle.read(0, sizeBytes);
-        const scan = scanSegment(file, bytes, isLast, this.s.maxRecordBytes);
-        const lastEntryIndex = (): number => entries.at(-1)?.index ?? 0;
-        const corrupt = (offset: number, reason: string): WalCorruptError =>
-          new WalCorruptError(file, offset, lastEntryIndex(), reason);
-        let firstRecord = true;
-
-        for (const batch of scan.batches) {
-          for (const frame of batch.frames) {
-            let record: ReturnType<typeof decodeRecord>;
-            try {
-              record = decodeRecord(frame.record);
-            } catch (error) {
-              throw corrupt(frame.offset, String(error));
-            }
-            if (firstRecord && record.type !== WalRecordType.CRC) {
-              throw corrupt(frame.offset, "segment does not start with a crc record");
-            }
-            firstRecord = false;
-            if (record.type === WalRecordType.CRC) {
-              if (chain !== undefined && record.crc !== chain) {
-                throw corrupt(frame.offset, "checksum chain broken between segments");
-              }
-              chain = record.crc;
-              continue;
-            }
-            const expected = crc32c(record.data, chain);
-            if (record.crc !== expected)
-              throw corrupt(frame.offset, "record checksum does not continue the chain");
-            chain = expected;
-            try {
-              switch (record.type) {
-                case WalRecordType.METADATA: {
-                  const found = decodeMetadata(record.data);
-                  if (!metadata) metadata = found;
-                  else if (metadata.memberId !== found.memberId || metadata.clusterId !== found.clusterId) {
-                    throw new WalMetadataConflictError(file);
-                  }
-                  break;
-                }
-                case WalRecordType.ENTRY: {
-                  const entry = decodeEntry(record.data);
-                  if (entry.index <= this.start.index) break;
-                  const position = entry.index - this.start.index - 1;
-                  if (position > entries.length) {
-                    throw new WalIndexGapError(file, this.start.index + entries.length + 1, entry.index);
-                  }
-                  entries.length = position;
-                  entries.push(entry);
-                  break;
-                }
-                case WalRecordType.HARD_STATE:
-                  hardState = decodeHardState(record.data);
-                  break;
-                case WalRecordType.SNAPSHOT: {
-                  const marker = decodeSnapshotMarker(record.data);
-                  if (marker.index === this.start.index) {
-                    if (marker.term !== this.start.term) {
-                      throw new WalSnapshotMismatchError(marker.index, this.start.term, marker.term);
-                    }
-                    foundMarker = true;
-                  }
-                  if (marker.index >= latestMarker.index) latestMarker = marker;
-                  break;
-                }
-                default:
-                  throw corrupt(frame.offset, `unknown record type ${record.type}`);
-              }
-            } catch (error) {
-              if (error instanceof RecordDecodeError) throw corrupt(frame.offset, error.message);
-              throw error;
-            }
-          }
-          lastBatch = batch.batch;
+    const walked = await walkSegments(this.s, this.dir, this.segments.slice(first), "repair", {
+      lastIndex: () => entries.at(-1)?.index ?? 0,
+      entry: (entry, file) => {
+        if (entry.index <= this.start.index) return;
+        const position = entry.index - this.start.index - 1;
+        if (position > entries.length) {
+          throw new WalIndexGapError(file, this.start.index + entries.length + 1, entry.index);
         }
-        if (scan.corrupt) throw corrupt(scan.corrupt.offset, scan.corrupt.reason);
-        if (isLast) {
-          if (scan.torn) {
-            // A crash tore the last write: cut it off and zero the space so no stale frame survives.
-            await handle.truncate(scan.end);
-            await handle.truncate(Math.max(sizeBytes, scan.end));
-            await handle.fdatasync();
+        entries.length = position;
+        entries.push(entry);
+      },
+      hardState: (state) => {
+        hardState = state;
+      },
+      snapshot: (marker) => {
+        if (marker.index === this.start.index) {
+          if (marker.term !== this.start.term) {
+            throw new WalSnapshotMismatchError(marker.index, this.start.term, marker.term);
           }
-          this.tail = { handle, seq: segment.seq, baseIndex: segment.baseIndex, offset: scan.end };
-          keepHandle = true;
+          foundMarker = true;
         }
-      } finally {
-        if (!keepHandle) await handle.close();
-      }
+        if (marker.index >= latestMarker.index) latestMarker = marker;
+      },
+    });
+    if (!foundMarker) {
+      await walked.tail?.handle.close();
+      throw new WalSnapshotNotFoundError(this.start.index);
     }
-
-    if (!metadata) throw new WalFormatError(this.dir, "no metadata record");
-    if (!foundMarker) throw new WalSnapshotNotFoundError(this.start.index);
-    assert(chain !== undefined && lastBatch >= 0, "a readable segment has a first batch");
-    this.chain = chain;
-    this.nextBatch = (lastBatch + 1) >>> 0;
+    assert(walked.tail, "repair mode keeps the last segment open");
+    this.tail = walked.tail;
+    this.chain = walked.chain;
+    this.nextBatch = (walked.lastBatch + 1) >>> 0;
     this.lastIndex = Math.max(this.start.index, entries.at(-1)?.index ?? 0);
     this.hardState = hardState;
     this.latestMarker = latestMarker;
-    this.metadata = metadata;
+    this.metadata = walked.metadata;
     this.becomeReady();
-    return { metadata: { ...metadata }, hardState: { ...hardState }, entries };
+    return { metadata: { ...walked.metadata }, hardState: { ...hardState }, entries };
+  }
+
+  /**
+   * readSnapshotMarkers reads the whole log in `dir` without changing it and returns the snapshot markers
+   * that can be opened at: those at or below the commit index of the latest hard state (etcd's
+   * ValidSnapshotEntries). The server picks the newest snapshot file that has one of them.
+   */
+  static async readSnapshotMarkers(dir: string, options?: WalOptions): Promise<WalSnapshot[]> {
+    const s = settings(options);
+    const segments = await listSegments(s.fs, dir);
+    const markers: WalSnapshot[] = [];
+    let hardState = emptyHardState();
+    let lastIndex = 0;
+    await walkSegments(s, dir, segments, "read-only", {
+      lastIndex: () => lastIndex,
+      entry: (entry) => {
+        lastIndex = entry.index;
+      },
+      hardState: (state) => {
+        hardState = state;
+      },
+      snapshot: (marker) => {
+        // Each segment repeats the latest marker; keep one of each.
+        if (!markers.some((m) => m.index === marker.index && m.term === marker.term)) markers.push(marker);
+      },
+    });
+    return markers.filter((marker) => marker.index <= hardState.commit);
   }
 
   /**
@@ -720,4 +648,158 @@ async function removeTempFiles(fs: WalFs, dir: string, names: string[]): Promise
 function findLast<T>(items: readonly T[], predicate: (item: T) => boolean): number {
   for (let i = items.length - 1; i >= 0; i--) if (predicate(items[i]!)) return i;
   return -1;
+}
+
+/**
+ * listSegments returns the segments in `dir`, oldest first, checking that their sequence numbers have no
+ * gap. Throws WalNotFoundError when there are none.
+ */
+async function listSegments(fs: WalFs, dir: string): Promise<SegmentName[]> {
+  const segments: SegmentName[] = [];
+  for (const name of await fs.readdir(dir)) {
+    if (!name.endsWith(SEGMENT_SUFFIX)) continue;
+    const parsed = parseSegmentName(name);
+    if (!parsed) throw new WalFormatError(join(dir, name), "not a segment file name");
+    segments.push(parsed);
+  }
+  if (segments.length === 0) throw new WalNotFoundError(dir);
+  segments.sort((a, b) => a.seq - b.seq);
+  for (let i = 1; i < segments.length; i++) {
+    const previous = segments[i - 1]!;
+    const segment = segments[i]!;
+    if (segment.seq !== previous.seq + 1) {
+      throw new WalFormatError(
+        join(dir, formatSegmentName(segment.seq, segment.baseIndex)),
+        `segment sequence gap: expected ${previous.seq + 1}, found ${segment.seq}`,
+      );
+    }
+    // Base indexes may go down: a conflicting tail replaced entries before a cut.
+  }
+  return segments;
+}
+
+/** What a walk over the log reports, record by record (metadata and checksums are handled inside). */
+interface RecordVisitor {
+  /** The index of the last entry taken so far, named by WalCorruptError. */
+  lastIndex(): number;
+  entry(entry: Entry, file: string): void;
+  hardState(state: HardState): void;
+  snapshot(marker: WalSnapshot): void;
+}
+
+/** The result of a walk: where the checksum chain and batch numbering stand, and the open tail. */
+interface Walked {
+  metadata: WalMetadata;
+  chain: number;
+  lastBatch: number;
+  /** In "repair" mode: the last segment, open, its torn tail (if any) cut off. */
+  tail?: Tail;
+}
+
+/**
+ * walkSegments reads `segments` in order, checks every frame, the checksum chain and the metadata, and
+ * hands the records to `visitor`. In "repair" mode a torn tail of the last segment is cut off (and the
+ * space zeroed) and the last segment stays open for writing; "read-only" changes nothing.
+ */
+async function walkSegments(
+  s: Settings,
+  dir: string,
+  segments: readonly SegmentName[],
+  mode: "repair" | "read-only",
+  visitor: RecordVisitor,
+): Promise<Walked> {
+  let metadata: WalMetadata | undefined;
+  let chain: number | undefined;
+  let lastBatch = -1;
+  let tail: Tail | undefined;
+
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
+    const isLast = i === segments.length - 1;
+    const file = join(dir, formatSegmentName(segment.seq, segment.baseIndex));
+    const handle = await s.fs.open(file);
+    let keepHandle = false;
+    try {
+      const sizeBytes = await handle.size();
+      const bytes = await handle.read(0, sizeBytes);
+      const scan = scanSegment(file, bytes, isLast, s.maxRecordBytes);
+      const corrupt = (offset: number, reason: string): WalCorruptError =>
+        new WalCorruptError(file, offset, visitor.lastIndex(), reason);
+      let firstRecord = true;
+
+      for (const batch of scan.batches) {
+        for (const frame of batch.frames) {
+          let record: ReturnType<typeof decodeRecord>;
+          try {
+            record = decodeRecord(frame.record);
+          } catch (error) {
+            throw corrupt(frame.offset, String(error));
+          }
+          if (firstRecord && record.type !== WalRecordType.CRC) {
+            throw corrupt(frame.offset, "segment does not start with a crc record");
+          }
+          firstRecord = false;
+          if (record.type === WalRecordType.CRC) {
+            if (chain !== undefined && record.crc !== chain) {
+              throw corrupt(frame.offset, "checksum chain broken between segments");
+            }
+            chain = record.crc;
+            continue;
+          }
+          const expected = crc32c(record.data, chain);
+          if (record.crc !== expected)
+            throw corrupt(frame.offset, "record checksum does not continue the chain");
+          chain = expected;
+          try {
+            switch (record.type) {
+              case WalRecordType.METADATA: {
+                const found = decodeMetadata(record.data);
+                if (!metadata) metadata = found;
+                else if (metadata.memberId !== found.memberId || metadata.clusterId !== found.clusterId) {
+                  throw new WalMetadataConflictError(file);
+                }
+                break;
+              }
+              case WalRecordType.ENTRY:
+                visitor.entry(decodeEntry(record.data), file);
+                break;
+              case WalRecordType.HARD_STATE:
+                visitor.hardState(decodeHardState(record.data));
+                break;
+              case WalRecordType.SNAPSHOT:
+                visitor.snapshot(decodeSnapshotMarker(record.data));
+                break;
+              default:
+                throw corrupt(frame.offset, `unknown record type ${record.type}`);
+            }
+          } catch (error) {
+            if (error instanceof RecordDecodeError) throw corrupt(frame.offset, error.message);
+            throw error;
+          }
+        }
+        lastBatch = batch.batch;
+      }
+      if (scan.corrupt) throw corrupt(scan.corrupt.offset, scan.corrupt.reason);
+      if (isLast && mode === "repair") {
+        if (scan.torn) {
+          // A crash tore the last write: cut it off and zero the space so no stale frame survives.
+          await handle.truncate(scan.end);
+          await handle.truncate(Math.max(sizeBytes, scan.end));
+          await handle.fdatasync();
+        }
+        tail = { handle, seq: segment.seq, baseIndex: segment.baseIndex, offset: scan.end };
+        keepHandle = true;
+      }
+    } finally {
+      if (!keepHandle) await handle.close();
+    }
+  }
+  if (!metadata) {
+    await tail?.handle.close();
+    throw new WalFormatError(dir, "no metadata record");
+  }
+  assert(chain !== undefined && lastBatch >= 0, "a readable segment has a first batch");
+  const walked: Walked = { metadata, chain, lastBatch };
+  if (tail) walked.tail = tail;
+  return walked;
 }
