@@ -31,6 +31,8 @@ export interface SimOptions {
   membership?: boolean;
   /** Take snapshots and compact logs during the run (default true). */
   snapshots?: boolean;
+  /** Always use the most hostile fault profile and one entry per message (finds subtle bugs sooner). */
+  hostile?: boolean;
   /** Record a trace of events (for debugging a failing seed). */
   trace?: boolean;
 }
@@ -120,6 +122,12 @@ export class Simulation {
   private readonly checkQuorum: boolean;
   private readonly preVote: boolean;
   private readonly stepDownOnRemoval: boolean;
+  private readonly profile: {
+    proposeRate: number;
+    crashRate: number;
+    networkRate: number;
+    midReadyCrash: number;
+  };
   private readonly maxSizePerMsg: number;
   private readonly maxInflight: number;
   private nextId: bigint;
@@ -145,6 +153,7 @@ export class Simulation {
       membership: true,
       snapshots: true,
       trace: false,
+      hostile: false,
       sendBeforePersist: false,
       ...options,
       knobs: options.knobs ?? {},
@@ -153,8 +162,18 @@ export class Simulation {
     this.checkQuorum = this.rng.chance(0.5);
     this.preVote = this.rng.chance(0.5);
     this.stepDownOnRemoval = this.rng.chance(0.5);
-    this.maxSizePerMsg = this.rng.pick([0, 64, 1024, Number.MAX_SAFE_INTEGER]);
+    this.maxSizePerMsg = this.rng.pick([0, 0, 64, 1024, Number.MAX_SAFE_INTEGER]);
     this.maxInflight = this.rng.pick([1, 4, 256]);
+    // Each seed draws a fault profile, from calm to very hostile.
+    this.profile = this.opts.hostile
+      ? { proposeRate: 0.15, crashRate: 0.03, networkRate: 0.02, midReadyCrash: 0.2 }
+      : {
+          proposeRate: this.rng.pick([0.02, 0.08, 0.15]),
+          crashRate: this.rng.pick([0.002, 0.01, 0.03]),
+          networkRate: this.rng.pick([0.002, 0.01, 0.03]),
+          midReadyCrash: this.rng.pick([0.01, 0.05, 0.2]),
+        };
+    if (this.opts.hostile) this.maxSizePerMsg = 0;
     const voters: bigint[] = [];
     for (let i = 1; i <= options.nodes; i++) voters.push(BigInt(i));
     this.nextId = BigInt(options.nodes + 1);
@@ -267,19 +286,24 @@ export class Simulation {
   }
 
   private randomEvent(): void {
-    const r = this.rng.next();
-    if (r < 0.1) this.tickAll();
-    else if (r < 0.11) this.tickOne();
-    else if (r < 0.56) this.deliverOne();
-    else if (r < 0.84) this.processReadyRandom();
-    else if (r < 0.92) this.propose();
-    else if (r < 0.925) this.crashOrRestart();
-    else if (r < 0.932) this.changeNetwork();
-    else if (r < 0.942) {
+    const p = this.profile;
+    let r = this.rng.next();
+    const take = (w: number) => {
+      r -= w;
+      return r < 0;
+    };
+    if (take(0.1)) this.tickAll();
+    else if (take(0.01)) this.tickOne();
+    else if (take(0.45)) this.deliverOne();
+    else if (take(0.28)) this.processReadyRandom();
+    else if (take(p.proposeRate)) this.propose();
+    else if (take(p.crashRate)) this.crashOrRestart();
+    else if (take(p.networkRate)) this.changeNetwork();
+    else if (take(0.01)) {
       if (this.opts.snapshots) this.snapshotAndCompact();
-    } else if (r < 0.946) {
+    } else if (take(0.004)) {
       if (this.opts.membership) this.changeMembership();
-    } else if (r < 0.948) this.transferLeader();
+    } else if (take(0.002)) this.transferLeader();
     else this.processAllReadies();
   }
 
@@ -358,7 +382,11 @@ export class Simulation {
       }
     }
     this.persist(n, rd);
-    if (mayCrash && this.rng.chance(0.02)) {
+    // Crashing a leader right after it persisted new entries, before sending them, strands entries of
+    // its term on a minority: the raw material of the subtle commit-rule bugs (Figure 8 of the paper).
+    const crashChance =
+      rd.entries.length > 0 && node.raft.state === StateType.Leader ? this.profile.midReadyCrash : 0.01;
+    if (mayCrash && this.rng.chance(crashChance)) {
       this.crash(n, "after persist, before send");
       return;
     }
@@ -483,7 +511,20 @@ export class Simulation {
       this.start(n);
       return;
     }
-    if (live.length > 0) this.crash(this.rng.pick(live), "random");
+    if (live.length === 0) return;
+    // Leaders are the interesting victims (uncommitted entries of their term get stranded).
+    const leader = this.leader();
+    const r = this.rng.next();
+    if (leader !== undefined && r < 0.4) this.crash(leader, "leader");
+    else if (r < 0.7) {
+      // Crash the node with the most up-to-date log, so that stale nodes get to lead.
+      const key = (n: SimNode) => {
+        const l = n.node!.raft.raftLog;
+        return l.lastTerm() * 1e9 + l.lastIndex();
+      };
+      const best = live.reduce((a, b) => (key(b) > key(a) ? b : a));
+      this.crash(best, "most up-to-date");
+    } else this.crash(this.rng.pick(live), "random");
   }
 
   private changeNetwork(): void {
