@@ -145,9 +145,6 @@ function modelDecide(
       if (admin === "ok") return "ok";
       return who !== undefined && (m.users.get(who.username) ?? []).includes(req.role) ? "ok" : admin;
     }
-    case "leaseTimeToLive":
-      if (!req.keys) return "ok";
-      break;
     default:
       break;
   }

@@ -42,8 +42,7 @@ export type AccessKind = "read" | "write";
  * - `watch`: the whole watched range;
  * - `leaseRevoke`: every key attached to the lease must be writable (the caller lists them), and the
  *   caller must be an authenticated user even when no key is attached;
- * - `leaseTimeToLive`: with `keys` requested, every attached key must be readable (CVE-2023-32082);
- *   without keys nothing is checked, as in etcd;
+ * - `leaseTimeToLive`: every attached key must be readable (CVE-2023-32082), with or without `keys`;
  * - `admin`: compaction, member, alarm, defragment, snapshot, hash, move-leader, downgrade and auth
  *   management calls, which only a user with the root role may make;
  * - `userGet` / `roleGet`: admin, or a user reading itself / a role it has.
@@ -235,8 +234,8 @@ export function checkRequest(
       return;
     }
     case "leaseTimeToLive": {
-      // Without keys the answer is only the lease's TTL, which etcd gives to anyone.
-      if (!req.keys) return;
+      // As in etcd since the fix for CVE-2023-32082: read on every attached key whether or not the keys are
+      // asked for, so a user learns nothing (not even the TTL) about a lease holding keys it may not read.
       const authz = authorize(state, authInfo);
       for (const key of req.attachedKeys) require(authz, pointInterval(key), "read");
       return;
