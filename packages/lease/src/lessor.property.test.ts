@@ -22,7 +22,9 @@ interface ModelLease {
   deadline: number;
   /** When the lease is next handed out by findExpired (its deadline, or a retry after a hand-out). */
   eligible: number;
-  issued: boolean;
+  periodicSinceReset: boolean;
+  resetsHandedOut: number;
+  resetsApplied: number;
   /** When the primary next hands out a checkpoint for the lease, if scheduled. */
   checkpointAt: number | undefined;
 }
@@ -33,7 +35,7 @@ type Op =
   | { kind: "put"; key: string; lease: bigint }
   | { kind: "del"; key: string }
   | { kind: "advance"; ms: number }
-  | { kind: "renew"; id: bigint }
+  | { kind: "renew"; id: bigint; applyReset: boolean }
   | { kind: "promote"; extendMs: number }
   | { kind: "demote" }
   | { kind: "expire"; limit: number }
@@ -57,7 +59,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     weight: 4,
     arbitrary: fc.record({ kind: fc.constant("advance"), ms: fc.integer({ min: 0, max: 8000 }) }),
   },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant("renew"), id }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("renew"), id, applyReset: fc.boolean() }) },
   {
     weight: 2,
     arbitrary: fc.record({ kind: fc.constant("promote"), extendMs: fc.integer({ min: 0, max: 3000 }) }),
@@ -118,9 +120,23 @@ async function run(ops: readonly Op[]): Promise<void> {
     const now = clock.now();
     l.checkpointAt = primary && l.deadline - now > INTERVAL_MS ? now + INTERVAL_MS : undefined;
   };
+  /** applyCheckpoint applies a committed LeaseCheckpoint to the lessor and the model. */
+  const applyCheckpoint = (i: bigint, remaining: number) => {
+    const known = apply((b) => lessor.checkpoint(b, i, remaining));
+    expect(known).toBe(leases.has(i));
+    const l = leases.get(i);
+    if (l !== undefined) {
+      l.remaining = remaining;
+      if (primary && remaining === 0) {
+        l.resetsApplied = Math.min(l.resetsApplied + 1, l.resetsHandedOut);
+      }
+    }
+  };
   const forgetSchedules = () => {
     for (const l of leases.values()) {
-      l.issued = false;
+      l.periodicSinceReset = false;
+      l.resetsHandedOut = 0;
+      l.resetsApplied = 0;
       l.checkpointAt = undefined;
     }
   };
@@ -144,7 +160,9 @@ async function run(ops: readonly Op[]): Promise<void> {
             remaining: 0,
             deadline: 0,
             eligible: 0,
-            issued: false,
+            periodicSinceReset: false,
+            resetsHandedOut: 0,
+            resetsApplied: 0,
             checkpointAt: undefined,
           };
           if (primary) {
@@ -196,11 +214,18 @@ async function run(ops: readonly Op[]): Promise<void> {
         } else {
           const result = lessor.renew(o.id);
           expect(result.ttlSeconds).toBe(l.ttl);
-          expect(result.checkpoint !== undefined).toBe(l.remaining > 0 || l.issued);
-          l.issued = false;
+          const settled = l.remaining === 0 && !l.periodicSinceReset && l.resetsApplied === l.resetsHandedOut;
+          expect(result.checkpoint !== undefined).toBe(!settled);
+          if (!settled) {
+            l.resetsHandedOut += 1;
+            l.periodicSinceReset = false;
+          }
           l.deadline = now + l.ttl * 1000;
           l.eligible = l.deadline;
           scheduleCheckpoint(l);
+          if (result.checkpoint !== undefined && o.applyReset) {
+            applyCheckpoint(o.id, result.checkpoint.remainingTtlSeconds);
+          }
         }
         break;
       }
@@ -240,12 +265,7 @@ async function run(ops: readonly Op[]): Promise<void> {
         break;
       }
       case "checkpoint": {
-        const known = apply((b) => lessor.checkpoint(b, o.id, o.remaining));
-        expect(known).toBe(leases.has(o.id));
-        const l = leases.get(o.id);
-        if (l !== undefined) {
-          l.remaining = o.remaining;
-        }
+        applyCheckpoint(o.id, o.remaining);
         break;
       }
       case "dueCheckpoints": {
@@ -260,15 +280,13 @@ async function run(ops: readonly Op[]): Promise<void> {
             continue; // expired: no checkpoint, its revoke is coming
           }
           want.push({ id: i, remainingTtlSeconds: Math.ceil((l.deadline - now) / 1000) });
-          l.issued = true;
+          l.periodicSinceReset = true;
           scheduleCheckpoint(l);
         }
         expect(due).toEqual(want);
-        for (const cp of due) {
-          const l = leases.get(cp.id)!;
-          if (o.apply) {
-            apply((b) => lessor.checkpoint(b, cp.id, cp.remainingTtlSeconds));
-            l.remaining = cp.remainingTtlSeconds;
+        if (o.apply) {
+          for (const cp of due) {
+            applyCheckpoint(cp.id, cp.remainingTtlSeconds);
           }
         }
         break;

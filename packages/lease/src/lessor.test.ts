@@ -509,6 +509,31 @@ describe("checkpoints", () => {
     expect(b.lessor.timeToLive(ID1).ttlSeconds).toBe(600);
   });
 
+  it("keeps asking for resets while an earlier reset may still be in flight (found by the simulation)", () => {
+    const { clock, a, b, applyAll } = cluster();
+    a.lessor.promote(0);
+    applyAll((l, batch) => l.grant(batch, { id: ID1, ttlSeconds: 600 }));
+    clock.advance(60_000);
+    const [periodic] = a.lessor.findDueCheckpoints(); // proposed, not yet applied
+    const first = a.lessor.renew(ID1);
+    expect(first.checkpoint).toEqual({ id: ID1, remainingTtlSeconds: 0 });
+    clock.advance(4_000);
+    // The first reset has not been applied: if it is lost while the periodic checkpoint commits, followers
+    // would be left with 540 s. So this renew must ask for a reset of its own.
+    const second = a.lessor.renew(ID1);
+    expect(second.checkpoint).toEqual({ id: ID1, remainingTtlSeconds: 0 });
+    applyAll((l, batch) => l.checkpoint(batch, ID1, periodic!.remainingTtlSeconds));
+    // Both resets are lost in a leader change; the client was answered only if a reset applied, and none did.
+    a.lessor.demote();
+    b.lessor.promote(0);
+    expect(b.lessor.timeToLive(ID1).ttlSeconds).toBe(540);
+    // Once the periodic checkpoint and a later reset are applied, renews stop asking.
+    const third = b.lessor.renew(ID1);
+    expect(third.checkpoint).toBeDefined();
+    applyAll((l, batch) => l.checkpoint(batch, ID1, 0));
+    expect(b.lessor.renew(ID1).checkpoint).toBeUndefined();
+  });
+
   it("ignores a checkpoint for a lease that no longer exists", () => {
     const { a } = cluster();
     expect(a.apply((batch) => a.lessor.checkpoint(batch, ID1, 5))).toBe(false);

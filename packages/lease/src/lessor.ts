@@ -89,8 +89,9 @@ export interface RenewResult {
   readonly ttlSeconds: number;
   /**
    * checkpoint, when set, is a reset (remaining TTL 0) the server must propose through raft and see applied
-   * BEFORE answering the client: followers hold an older checkpoint for this lease, and a new leader would
-   * otherwise restore that shorter TTL and expire a lease the client was just told is alive.
+   * BEFORE answering the client (and answer an error if the proposal fails): followers hold, or may still
+   * receive, an older checkpoint for this lease, and a new leader would otherwise restore that shorter TTL
+   * and expire a lease the client was just told is alive.
    */
   readonly checkpoint: LeaseCheckpoint | undefined;
 }
@@ -123,8 +124,13 @@ interface Lease {
   expiryToken: number;
   /** Token of this lease's live item in the checkpoint queue; 0 = none. */
   checkpointToken: number;
-  /** The primary handed out a checkpoint for this lease since its last renew (or promotion). */
-  checkpointIssued: boolean;
+  // What the primary has handed out for this lease this term, to know whether followers may still end up
+  // with a checkpoint older than a renew (see renew). Reset on promote and demote.
+  /** A periodic checkpoint was handed out after the last reset was (or since promotion). */
+  periodicSinceReset: boolean;
+  /** Resets handed out, and resets applied, this term. Equal when none is in flight (or all were lost). */
+  resetsHandedOut: number;
+  resetsApplied: number;
   /** Attached keys, as {@link keyString}s. Invariant: k in keys <=> keyToLease.get(k) === id. */
   readonly keys: Set<string>;
 }
@@ -293,6 +299,11 @@ export class Lessor {
       return false;
     }
     lease.remainingTtlSeconds = remaining;
+    if (this.primary && remaining === 0) {
+      // Every reset applied while primary is one of ours (see promote), and ours apply in the order they
+      // were handed out.
+      lease.resetsApplied = Math.min(lease.resetsApplied + 1, lease.resetsHandedOut);
+    }
     this.persist(batch, lease);
     return true;
   }
@@ -360,6 +371,10 @@ export class Lessor {
    * now + `extendMs` + its checkpointed remaining TTL (or its full TTL if never checkpointed), so that a
    * leader change never expires leases early; then deadlines are spread so that no more than 3/4 of the
    * revoke rate fall in any one second. Checkpoints are scheduled anew.
+   *
+   * Call it once the new leader has applied every entry of earlier terms (in practice: when it applies the
+   * first entry of its own term), so that checkpoints proposed by the previous leader are already applied
+   * and cannot overwrite what this primary promises afterwards.
    */
   promote(extendMs: number): void {
     assert(Number.isFinite(extendMs) && extendMs >= 0, `bad promotion extension ${extendMs}`);
@@ -391,7 +406,9 @@ export class Lessor {
       lease.expiryMs = Number.POSITIVE_INFINITY;
       lease.expiryToken = 0;
       lease.checkpointToken = 0;
-      lease.checkpointIssued = false;
+      lease.periodicSinceReset = false;
+      lease.resetsHandedOut = 0;
+      lease.resetsApplied = 0;
     }
     this.expiryQueue.clear();
     this.checkpointQueue.clear();
@@ -413,10 +430,11 @@ export class Lessor {
     }
     this.setDeadline(lease, nowMs + lease.ttlSeconds * 1000);
     let checkpoint: LeaseCheckpoint | undefined;
-    if (this.checkpointing && (lease.remainingTtlSeconds > 0 || lease.checkpointIssued)) {
+    if (this.checkpointing && !this.followersSettled(lease)) {
       checkpoint = { id: lease.id, remainingTtlSeconds: 0 };
+      lease.resetsHandedOut += 1;
+      lease.periodicSinceReset = false;
     }
-    lease.checkpointIssued = false;
     this.scheduleCheckpoint(lease);
     return { id: lease.id, ttlSeconds: lease.ttlSeconds, checkpoint };
   }
@@ -497,7 +515,7 @@ export class Lessor {
         continue; // expired: its revoke is on its way
       }
       due.push({ id: lease.id, remainingTtlSeconds: Math.ceil((lease.expiryMs - nowMs) / 1000) });
-      lease.checkpointIssued = true;
+      lease.periodicSinceReset = true;
       this.scheduleCheckpoint(lease);
     }
     return due;
@@ -567,9 +585,26 @@ export class Lessor {
       expiryMs: Number.POSITIVE_INFINITY,
       expiryToken: 0,
       checkpointToken: 0,
-      checkpointIssued: false,
+      periodicSinceReset: false,
+      resetsHandedOut: 0,
+      resetsApplied: 0,
       keys: new Set(),
     };
+  }
+
+  /**
+   * followersSettled tells whether every member has, or will end up with, remaining TTL 0 for this lease,
+   * so that a renew needs no reset. It holds when the applied checkpoint is 0, no periodic checkpoint was
+   * handed out after the last reset, and that reset has been applied: this term's proposals apply in the
+   * order they were made, so every periodic checkpoint handed out before it has been applied or was lost.
+   * Lost proposals leave it false, which only costs extra resets.
+   */
+  private followersSettled(lease: Lease): boolean {
+    return (
+      lease.remainingTtlSeconds === 0 &&
+      !lease.periodicSinceReset &&
+      lease.resetsApplied === lease.resetsHandedOut
+    );
   }
 
   private freeLeaseId(raftIndex: number): LeaseId {
