@@ -287,24 +287,27 @@ export class Simulation {
 
   private randomEvent(): void {
     const p = this.profile;
+    const table: [number, () => void][] = [
+      [0.1, () => this.tickAll()],
+      [0.01, () => this.tickOne()],
+      [0.45, () => this.deliverOne()],
+      [0.28, () => this.processReadyRandom()],
+      [p.proposeRate, () => this.propose()],
+      [p.crashRate, () => this.crashOrRestart()],
+      [p.networkRate, () => this.changeNetwork()],
+      [this.opts.snapshots ? 0.01 : 0, () => this.snapshotAndCompact()],
+      [this.opts.membership ? 0.004 : 0, () => this.changeMembership()],
+      [0.002, () => this.transferLeader()],
+    ];
     let r = this.rng.next();
-    const take = (w: number) => {
+    for (const [w, f] of table) {
       r -= w;
-      return r < 0;
-    };
-    if (take(0.1)) this.tickAll();
-    else if (take(0.01)) this.tickOne();
-    else if (take(0.45)) this.deliverOne();
-    else if (take(0.28)) this.processReadyRandom();
-    else if (take(p.proposeRate)) this.propose();
-    else if (take(p.crashRate)) this.crashOrRestart();
-    else if (take(p.networkRate)) this.changeNetwork();
-    else if (take(0.01)) {
-      if (this.opts.snapshots) this.snapshotAndCompact();
-    } else if (take(0.004)) {
-      if (this.opts.membership) this.changeMembership();
-    } else if (take(0.002)) this.transferLeader();
-    else this.processAllReadies();
+      if (r < 0) {
+        f();
+        return;
+      }
+    }
+    this.processAllReadies();
   }
 
   tickAll(): void {
