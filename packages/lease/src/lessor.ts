@@ -147,6 +147,10 @@ interface Lease {
  *   because it expired.
  *
  * Time comes only from the injected clock; the lessor starts no timers (see `LessorDriver`).
+ *
+ * Apply methods change the in-memory state at once and only add operations to the caller's batch; if that
+ * batch then fails to be written, the member must stop (not retry), as for any failed apply. Recovery
+ * rebuilds the state from what was written.
  */
 export class Lessor {
   private readonly clock: Clock;
