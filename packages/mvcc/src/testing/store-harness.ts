@@ -9,7 +9,8 @@ import {
   TxnRequestSchema,
   type TxnResponse,
 } from "@etcd-ts/proto/etcdserverpb";
-import { KvStore, type KvStoreOptions } from "../kv-store.js";
+import type { KvStore } from "../kv-store.js";
+import { WatchableStore, type WatchableStoreOptions } from "../watchable-store.js";
 import { TempLevel } from "./temp-level.js";
 
 const encoder = new TextEncoder();
@@ -25,27 +26,32 @@ export function s(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
 
-type StoreOptions = Omit<KvStoreOptions, "backend">;
+type StoreOptions = Omit<WatchableStoreOptions, "backend">;
 
 /** StoreHarness drives a KvStore over a real temp classic-level database the way the server does. */
 export class StoreHarness {
   private constructor(
     readonly level: TempLevel,
-    public store: KvStore,
+    public watchable: WatchableStore,
     private readonly options: StoreOptions,
   ) {}
+
+  /** store is the KvStore under the watch hub. */
+  get store(): KvStore {
+    return this.watchable.kv;
+  }
 
   static async create(options: StoreOptions = {}): Promise<StoreHarness> {
     const level = new TempLevel();
     await level.open();
-    const store = await KvStore.open({ ...options, backend: level.backend });
+    const store = await WatchableStore.open({ ...options, backend: level.backend });
     return new StoreHarness(level, store, options);
   }
 
   async put(
     key: string,
     value: string,
-    init: Omit<MessageInitShape<typeof PutRequestSchema>, "key" | "value"> = {},
+    init: { lease?: bigint; prevKv?: boolean; ignoreValue?: boolean; ignoreLease?: boolean } = {},
   ): Promise<PutResponse> {
     const request = create(PutRequestSchema, { ...init, key: b(key), value: b(value) });
     const write = await this.level.apply((batch) => this.store.put(request, batch));
@@ -84,13 +90,13 @@ export class StoreHarness {
   }
 
   async reopen(): Promise<void> {
-    await this.store.close();
+    await this.watchable.close();
     await this.level.reopen();
-    this.store = await KvStore.open({ ...this.options, backend: this.level.backend });
+    this.watchable = await WatchableStore.open({ ...this.options, backend: this.level.backend });
   }
 
   async destroy(): Promise<void> {
-    await this.store.close();
+    await this.watchable.close();
     await this.level.destroy();
   }
 }
