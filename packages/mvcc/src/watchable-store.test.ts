@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
   WatchCreateRequest_FilterType as Filter,
   type WatchCreateRequest,
@@ -23,7 +23,7 @@ afterEach(async () => {
   for (const h of harnesses.splice(0)) await h.destroy();
 });
 
-function watchRequest(init: Partial<WatchCreateRequest> & { key: Uint8Array }): WatchCreateRequest {
+function watchRequest(init: MessageInitShape<typeof WatchCreateRequestSchema>): WatchCreateRequest {
   return create(WatchCreateRequestSchema, init);
 }
 
