@@ -25,6 +25,7 @@ export {
   minBcryptCost,
   normalizeBcryptCost,
 } from "./password.js";
+export { prepareUserAddProposal, prepareUserChangePasswordProposal } from "./password-proposal.js";
 export type { AccessKind, CheckedRequest, LeaseKeysLookup, PermissionState } from "./permission-check.js";
 export {
   checkAdminPermitted,
