@@ -352,6 +352,30 @@ describe("expiry", () => {
   });
 });
 
+describe("bounds", () => {
+  it("stale queue items from renews are compacted away", () => {
+    const { lessor, clock, apply } = harness({ checkpointIntervalMs: 1_000 });
+    lessor.promote(0);
+    apply((b) => {
+      for (let id = 1n; id <= 10n; id++) {
+        lessor.grant(b, { id, ttlSeconds: 3600 });
+      }
+    });
+    for (let round = 0; round < 1000; round++) {
+      clock.advance(10);
+      for (let id = 1n; id <= 10n; id++) {
+        lessor.renew(id);
+      }
+      const { expiry, checkpoint } = lessor.queuedItems;
+      expect(expiry).toBeLessThanOrEqual(2 * 10 + 1024 + 1);
+      expect(checkpoint).toBeLessThanOrEqual(2 * 10 + 1024 + 1);
+    }
+    // Every lease is still there and expires on time.
+    clock.advance(3_600_000);
+    expect(lessor.findExpired()).toHaveLength(10);
+  });
+});
+
 describe("promotion and demotion", () => {
   it("a follower never expires anything, however late it is", () => {
     const { lessor, clock, apply } = harness();

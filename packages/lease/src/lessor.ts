@@ -542,6 +542,14 @@ export class Lessor {
 
   // ---------------------------------------------------------------- reads
 
+  /**
+   * queuedItems counts the items in the expiry and checkpoint queues, live and stale (for metrics and
+   * tests). Stale items are compacted away, so each stays below twice the lease count plus a constant.
+   */
+  get queuedItems(): { readonly expiry: number; readonly checkpoint: number } {
+    return { expiry: this.expiryQueue.size, checkpoint: this.checkpointQueue.size };
+  }
+
   /** lookup returns a lease's state, or undefined if it does not exist. */
   lookup(id: bigint): LeaseInfo | undefined {
     const lease = this.leaseMap.get(id as LeaseId);

@@ -43,10 +43,12 @@ export class MemoryLeaseBatch implements LeaseBatch {
   /** operations are the puts (with a value) and deletes (without), in order. */
   readonly operations: { readonly key: string; readonly value: Uint8Array | undefined }[] = [];
 
+  /** put records a write of `value` under `key` (both copied). */
   put(key: Uint8Array, value: Uint8Array): void {
     this.operations.push({ key: keyString(key), value: value.slice() });
   }
 
+  /** del records a delete of `key`. */
   del(key: Uint8Array): void {
     this.operations.push({ key: keyString(key), value: undefined });
   }
