@@ -106,6 +106,27 @@ describe("revoke, attach, detach", () => {
     expect(backend.size).toBe(1);
   });
 
+  it("hands back what an asynchronous deleter (mvcc) returns, for the caller to await and commit", async () => {
+    const { lessor, apply } = member();
+    apply((b) => lessor.grant(b, { id: ID1, ttlSeconds: 10 }));
+    lessor.attach(ID1, bytes("x"));
+    const deleted: string[][] = [];
+    const asyncDeleter = {
+      async deleteKeys(keys: readonly Uint8Array[]): Promise<{ revision: number }> {
+        await Promise.resolve();
+        deleted.push(text(keys));
+        return { revision: 9 };
+      },
+    };
+    const result = apply((b) => lessor.revoke(b, ID1, asyncDeleter));
+    expect(await result.deletion).toEqual({ revision: 9 });
+    expect(deleted).toEqual([["x"]]);
+    // mvcc reporting the key's lease change afterwards is harmless.
+    lessor.recordDelete(bytes("x"));
+    apply((b) => lessor.grant(b, { id: ID2, ttlSeconds: 10 }));
+    expect(apply((b) => lessor.revoke(b, ID2, asyncDeleter)).deletion).toBeUndefined();
+  });
+
   it("does not call the deleter for a lease without keys", () => {
     const { lessor, apply, kv } = member();
     apply((b) => lessor.grant(b, { id: ID1, ttlSeconds: 10 }));

@@ -99,18 +99,24 @@ export interface RenewResult {
 /**
  * RangeDeleter is what the lessor needs from mvcc: delete all these keys in ONE revision, inside the write
  * the caller is applying (the same backend batch). Declared here so that the lessor does not import mvcc;
- * the server implements it over the mvcc write it has open. The server's mvcc delete hook may call
- * {@link Lessor.detach} / {@link Lessor.recordDelete} for these keys while it runs; that is allowed.
+ * the server implements it over mvcc, e.g. `{ deleteKeys: (keys) => kv.deleteKeys(keys, batch) }`.
+ *
+ * Whatever `deleteKeys` returns (`R`: nothing, or mvcc's promise of a pending write) is passed back in
+ * {@link RevokeResult.deletion} for the caller to await and commit; the lessor does not look at it. The
+ * lessor has already forgotten the keys when mvcc reports their lease changes, so the server may pass those
+ * to {@link Lessor.recordDelete} as usual (or not at all): it is a no-op.
  */
-export interface RangeDeleter {
-  deleteKeys(keys: readonly Uint8Array[]): void;
+export interface RangeDeleter<R = void> {
+  deleteKeys(keys: readonly Uint8Array[]): R;
 }
 
 /** RevokeResult reports what a revoke removed. */
-export interface RevokeResult {
+export interface RevokeResult<R = void> {
   readonly id: LeaseId;
   /** deletedKeys were handed to the {@link RangeDeleter}, in byte order. */
   readonly deletedKeys: readonly Uint8Array[];
+  /** deletion is what the deleter returned; undefined when the lease had no keys (no deleter call). */
+  readonly deletion: R | undefined;
 }
 
 interface Lease {
@@ -263,7 +269,7 @@ export class Lessor {
    * there are none), then its record from `batch`. Throws {@link LeaseNotFoundError} for an unknown lease,
    * before changing anything.
    */
-  revoke(batch: LeaseBatch, id: bigint, deleter: RangeDeleter): RevokeResult {
+  revoke<R = void>(batch: LeaseBatch, id: bigint, deleter: RangeDeleter<R>): RevokeResult<R> {
     const lease = this.leaseMap.get(id as LeaseId);
     if (lease === undefined) {
       throw new LeaseNotFoundError();
@@ -271,9 +277,7 @@ export class Lessor {
     // Copy first: the deleter's mvcc hooks may detach these keys while it runs.
     const names = [...lease.keys].sort();
     const deletedKeys = names.map(keyBytes);
-    if (deletedKeys.length > 0) {
-      deleter.deleteKeys(deletedKeys);
-    }
+    const deletion = deletedKeys.length > 0 ? deleter.deleteKeys(deletedKeys) : undefined;
     for (const name of names) {
       if (this.keyToLease.get(name) === lease.id) {
         this.keyToLease.delete(name);
@@ -284,7 +288,7 @@ export class Lessor {
     // Its queue items are now stale: they name a lease that no longer exists, and a later lease with the
     // same id gets fresh tokens.
     batch.del(encodeLeaseKey(lease.id));
-    return { id: lease.id, deletedKeys };
+    return { id: lease.id, deletedKeys, deletion };
   }
 
   /**
