@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { ClassicLevel } from "classic-level";
 import { assert } from "./assert.js";
 
@@ -74,8 +76,11 @@ export class Backend {
   readonly db: ClassicLevel<Bytes, Bytes>;
   readonly #sublevels = new Map<SublevelName, Sublevel>();
 
-  constructor(path: string) {
-    this.db = new ClassicLevel<Bytes, Bytes>(path, { keyEncoding: "view", valueEncoding: "view" });
+  readonly #path: string;
+
+  constructor(dbPath: string) {
+    this.#path = dbPath;
+    this.db = new ClassicLevel<Bytes, Bytes>(dbPath, { keyEncoding: "view", valueEncoding: "view" });
     for (const name of sublevelNames) {
       this.#sublevels.set(
         name,
@@ -107,18 +112,25 @@ export class Backend {
   /** consistentIndex reads the last applied raft index and its term (0, 0 for a new backend). */
   async consistentIndex(): Promise<{ index: number; term: number }> {
     const meta = this.sublevel("meta");
-    const index = await meta.get(consistentIndexKey);
-    const term = await meta.get(termKey);
+    const index = (await meta.get(consistentIndexKey)) as Bytes | undefined;
+    const term = (await meta.get(termKey)) as Bytes | undefined;
     return {
       index: index === undefined ? 0 : decodeU64(index),
       term: term === undefined ? 0 : decodeU64(term),
     };
   }
 
-  /** sizeBytes estimates the database size on disk. */
+  /** sizeBytes is the size of the database's files on disk. */
   async sizeBytes(): Promise<number> {
-    const size = await this.db.approximateSize(new Uint8Array([0]), new Uint8Array([0xff, 0xff, 0xff, 0xff]));
-    return Math.max(Number(size), 0);
+    let total = 0;
+    for (const name of await fs.promises.readdir(this.#path)) {
+      try {
+        total += (await fs.promises.stat(path.join(this.#path, name))).size;
+      } catch {
+        // a file LevelDB removed meanwhile
+      }
+    }
+    return total;
   }
 
   /** compactRange asks LevelDB to compact all of the database (defragment). */

@@ -106,7 +106,7 @@ export class RaftNode {
       while (!this.#stopped && this.rawNode.hasReady()) {
         const rd = this.rawNode.ready();
         await this.#handle(rd);
-        this.rawNode.advance(rd);
+        this.rawNode.advance();
       }
     } catch (err) {
       this.#stopped = true;
@@ -122,7 +122,7 @@ export class RaftNode {
   async #handle(rd: Ready): Promise<void> {
     if (rd.softState !== undefined && rd.softState.lead !== this.#lead) {
       this.#lead = rd.softState.lead;
-      this.#hooks.onLeaderChange(this.#lead, rd.hardState?.term ?? this.rawNode.status().term);
+      this.#hooks.onLeaderChange(this.#lead, rd.hardState?.term ?? this.rawNode.status().hardState.term);
     }
     // 1. Persist (before sending anything that depends on it).
     if (rd.snapshot !== undefined && rd.snapshot.metadata.index > 0) {
@@ -135,7 +135,7 @@ export class RaftNode {
     }
     const hardState: HardState | undefined = rd.hardState;
     if (rd.entries.length > 0 || hardState !== undefined) {
-      await this.#wal.save(hardState, rd.entries, rd.mustSync);
+      await this.#wal.save(hardState, rd.entries);
     }
     if (hardState !== undefined) this.storage.setHardState(hardState);
     if (rd.entries.length > 0) this.storage.append(rd.entries);

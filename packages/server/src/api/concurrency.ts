@@ -2,12 +2,12 @@ import { create } from "@bufbuild/protobuf";
 import {
   Compare_CompareResult,
   Compare_CompareTarget,
-  type KeyValue,
   RangeRequest_SortOrder,
   RangeRequest_SortTarget,
   RangeRequestSchema,
   TxnRequestSchema,
 } from "@etcd-ts/proto/etcdserverpb";
+import type { KeyValue } from "@etcd-ts/proto/mvccpb";
 import type { EtcdApi } from "./etcd-api.js";
 import type { RequestContext } from "./request-context.js";
 

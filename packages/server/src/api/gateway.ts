@@ -238,7 +238,7 @@ export function createGateway(
         ) as AsyncIterable<unknown>;
         for await (const response of responses) {
           if (!res.headersSent) res.writeHead(200, { "content-type": "application/json" });
-          res.write(`${JSON.stringify({ result: out(response) })}\n`);
+          (res as http.ServerResponse).write(`${JSON.stringify({ result: out(response) })}\n`);
         }
         res.end();
       } catch (err) {

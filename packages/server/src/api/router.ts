@@ -74,7 +74,7 @@ export function createClientHandler(
     grpcWeb: true,
     connect: true,
     readMaxBytes: options.readMaxBytes,
-    fallback,
+    fallback: fallback as never,
   });
   return adapter as (req: Req, res: Res) => void;
 }

@@ -48,10 +48,11 @@ export class Listener {
       if (isHttp2 && head.length < http2Preface.length) return; // wait for the whole preface
       socket.off("data", onData);
       socket.pause();
+      // Hand the bytes read so far back to the stream; both servers take buffered data first.
       socket.unshift(head);
       if (isHttp2) this.#h2.emit("connection", socket);
       else this.#h1.emit("connection", socket);
-      socket.resume();
+      if (!isHttp2) socket.resume();
     };
     socket.on("data", onData);
     socket.on("error", () => socket.destroy());

@@ -1,0 +1,1088 @@
+import { randomInt } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
+import type { AuthInfo } from "@etcd-ts/auth";
+import { AuthStore, createTokenProvider, hashPassword, levelAuthReader } from "@etcd-ts/auth";
+import { Lessor, LessorDriver, LevelLeaseBackend, minLeaseTtlSeconds } from "@etcd-ts/lease";
+import { type KvStore, levelBackend, WatchableStore } from "@etcd-ts/mvcc";
+import { etcdApiServices } from "@etcd-ts/proto";
+import type * as pb from "@etcd-ts/proto/etcdserverpb";
+import {
+  AlarmRequest_AlarmAction,
+  AlarmType,
+  AuthenticateResponseSchema,
+  LeaseLeasesResponseSchema,
+  LeaseTimeToLiveResponseSchema,
+  MemberListResponseSchema,
+  type MemberSchema,
+  RangeRequestSchema,
+  ResponseHeaderSchema,
+  StatusResponseSchema,
+} from "@etcd-ts/proto/etcdserverpb";
+import { type InternalRequest, InternalRequestSchema } from "@etcd-ts/proto/internal/request";
+import {
+  ConfChangeType,
+  type ConfState,
+  decodeConfChange,
+  type Entry,
+  EntryType,
+  encodeConfChange,
+  type HardState,
+  MemoryStorage,
+  ProposalDroppedError,
+  RawNode,
+  type Snapshot,
+} from "@etcd-ts/raft";
+import { Wal } from "@etcd-ts/wal";
+import pino, { type Logger } from "pino";
+import { authService } from "./api/auth-service.js";
+import { clusterService } from "./api/cluster-service.js";
+import { electionService } from "./api/election-service.js";
+import type { EtcdApi } from "./api/etcd-api.js";
+import { healthService } from "./api/health-service.js";
+import { healthEndpoints } from "./api/http-endpoints.js";
+import { kvService } from "./api/kv-service.js";
+import { leaseService } from "./api/lease-service.js";
+import { lockService } from "./api/lock-service.js";
+import { maintenanceService } from "./api/maintenance-service.js";
+import type { RequestContext } from "./api/request-context.js";
+import { type ClientServices, createClientHandler } from "./api/router.js";
+import { WatchHub } from "./api/watch-hub.js";
+import { watchService } from "./api/watch-service.js";
+import { AppliedIndex } from "./applied-index.js";
+import { AlarmStore } from "./apply/alarm-store.js";
+import { Applier, type ApplyResult } from "./apply/applier.js";
+import { assert } from "./assert.js";
+import { Backend } from "./backend.js";
+import { limits, parseUrl, type ServerConfig, validateConfig } from "./config.js";
+import { EtcdError, errors } from "./errors.js";
+import { Listener } from "./http/listener.js";
+import { IdGenerator } from "./id-generator.js";
+import {
+  clusterIdOf,
+  decodeMember,
+  encodeMember,
+  type MemberInfo,
+  memberIdOf,
+  memberKey,
+  parseInitialCluster,
+} from "./membership.js";
+import { RaftNode } from "./raft-node.js";
+import { ReadIndexBatcher } from "./read-index.js";
+import {
+  checkDeleteRangeRequest,
+  checkPutRequest,
+  checkRangeRequest,
+  checkTxnRequest,
+} from "./request-limits.js";
+import { Wait } from "./wait.js";
+
+/** The version this member reports (the etcd API version it implements). */
+export const serverVersion = "3.6.0";
+
+/**
+ * EtcdServer is one member: it owns the data dir (WAL + backend), drives raft, applies committed entries
+ * to mvcc, lease and auth through one atomic backend write per entry, and implements the etcd v3 API
+ * (EtcdApi) on top: writes are proposed through raft and answered when applied; linearizable reads wait
+ * for a read index; serializable reads are local.
+ *
+ * `new EtcdServer(config)` only builds; `start()` opens the data dir and starts raft.
+ */
+export class EtcdServer implements EtcdApi {
+  readonly config: ServerConfig;
+  readonly logger: Logger;
+
+  #backend!: Backend;
+  #wal!: Wal;
+  #raft!: RaftNode;
+  #kv!: KvStore;
+  #store!: WatchableStore;
+  #lessor!: Lessor;
+  #lessorDriver!: LessorDriver;
+  #auth!: AuthStore;
+  #alarms!: AlarmStore;
+  #applier!: Applier;
+  #applied!: AppliedIndex;
+  #reads!: ReadIndexBatcher;
+  #ids!: IdGenerator;
+  readonly #wait = new Wait<ApplyResult>(limits.maxPendingProposals);
+  readonly #members = new Map<bigint, MemberInfo>();
+
+  #memberId = 0n;
+  #clusterId = 0n;
+  #term = 0;
+  #leader = 0n;
+  #consistentIndex = 0;
+  #committedIndex = 0;
+  #confState: ConfState = {
+    voters: [],
+    learners: [],
+    votersOutgoing: [],
+    learnersNext: [],
+    autoLeave: false,
+  };
+  #snapshotIndex = 0;
+  #started = false;
+  #stopped = false;
+  #campaignedAlone = false;
+  #fatal: ((err: unknown) => void) | undefined;
+  #compactionTimer: NodeJS.Timeout | undefined;
+  readonly #listeners: Listener[] = [];
+  #watchHub: WatchHub | undefined;
+
+  constructor(config: ServerConfig, options: { onFatal?: (err: unknown) => void } = {}) {
+    validateConfig(config);
+    this.config = config;
+    this.#fatal = options.onFatal;
+    this.logger = pino({ name: "etcd-ts", level: config.logLevel }, pino.destination(2));
+  }
+
+  /** memberId is this member's id (known after start). */
+  get memberId(): bigint {
+    return this.#memberId;
+  }
+
+  /** clusterId is the cluster's id (known after start). */
+  get clusterId(): bigint {
+    return this.#clusterId;
+  }
+
+  /** isLeader tells whether this member is the raft leader now. */
+  get isLeader(): boolean {
+    return this.#leader !== 0n && this.#leader === this.#memberId;
+  }
+
+  /** leader is the current leader's id, 0n when there is none. */
+  get leader(): bigint {
+    return this.#leader;
+  }
+
+  /** kv is the member's mvcc store (for the watch service). */
+  get kv(): KvStore {
+    return this.#kv;
+  }
+
+  /** appliedIndex is the last applied raft index. */
+  get appliedIndex(): number {
+    return this.#applied.value;
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Lifecycle
+
+  /** start opens (or creates) the data dir, recovers state, and starts raft. */
+  async start(): Promise<void> {
+    assert(!this.#started, "server already started");
+    this.#started = true;
+    const memberDir = path.join(this.config.dataDir, "member");
+    const walDir = path.join(memberDir, "wal");
+    const snapDir = path.join(memberDir, "snap");
+    for (const dir of [this.config.dataDir, memberDir, walDir, snapDir]) {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    }
+
+    // Identity: member id from our peer URLs and the cluster token; cluster id from the initial members.
+    const initial = parseInitialCluster(
+      this.config.initialCluster,
+      this.config.name,
+      this.config.initialAdvertisePeerUrls,
+    );
+    const initialMembers: MemberInfo[] = [...initial].map(([name, peerUrls]) => ({
+      id: memberIdOf(peerUrls, this.config.initialClusterToken),
+      name,
+      peerUrls,
+      clientUrls: name === this.config.name ? this.config.advertiseClientUrls : [],
+      isLearner: false,
+    }));
+    const self = initialMembers.find((m) => m.name === this.config.name);
+    assert(self !== undefined, "parseInitialCluster includes this member");
+
+    this.#backend = new Backend(path.join(snapDir, "db"));
+    await this.#backend.open();
+
+    const storage = new MemoryStorage();
+    let hardState: HardState = { term: 0, vote: 0n, commit: 0 };
+    if (await Wal.exists(walDir)) {
+      this.#wal = await Wal.open(walDir, { index: 0, term: 0 });
+      const recovered = await this.#wal.readAll();
+      this.#memberId = recovered.metadata.memberId;
+      this.#clusterId = recovered.metadata.clusterId;
+      if (this.#memberId !== self.id) {
+        this.logger.warn(
+          { walMember: this.#memberId.toString(16), flags: self.id.toString(16) },
+          "member id in the WAL differs from the one the flags give; using the WAL's",
+        );
+      }
+      hardState = recovered.hardState;
+      storage.setHardState(hardState);
+      storage.append(recovered.entries);
+      this.logger.info(
+        { entries: recovered.entries.length, commit: hardState.commit, term: hardState.term },
+        "recovered the WAL",
+      );
+    } else {
+      this.#memberId = self.id;
+      this.#clusterId = clusterIdOf(initialMembers.map((m) => m.id));
+      this.#wal = await Wal.create(walDir, { memberId: this.#memberId, clusterId: this.#clusterId });
+      // Bootstrap: the initial members enter through committed conf-change entries at term 1, as raft
+      // does for a new cluster, so that a restart replays them from the WAL like any other entry.
+      const sorted = [...initialMembers].sort((a, b) => (a.id < b.id ? -1 : 1));
+      const entries: Entry[] = sorted.map((member, i) => ({
+        term: 1,
+        index: i + 1,
+        type: EntryType.ConfChange,
+        data: encodeConfChange({
+          id: 0n,
+          type: ConfChangeType.AddNode,
+          nodeId: member.id,
+          context: encodeMember(member),
+        }),
+      }));
+      hardState = { term: 1, vote: 0n, commit: entries.length };
+      await this.#wal.save(hardState, entries);
+      storage.setHardState(hardState);
+      storage.append(entries);
+    }
+    this.#term = hardState.term;
+    this.#committedIndex = hardState.commit;
+
+    // Stores over the one backend.
+    const header = (revision?: bigint) => this.#header(revision);
+    this.#alarms = new AlarmStore(() => this.#header());
+    const metaKeys: Uint8Array[] = [];
+    for await (const key of this.#backend.sublevel("meta").keys()) metaKeys.push(key as Uint8Array);
+    this.#alarms.load(metaKeys);
+    for await (const [, value] of this.#backend.sublevel("members").iterator()) {
+      const member = decodeMember(value as Uint8Array);
+      this.#members.set(member.id, member);
+    }
+    this.#lessor = await Lessor.open(new LevelLeaseBackend(this.#backend.db as never), {
+      clock: { now: () => Date.now() },
+      minTtlSeconds: minLeaseTtlSeconds(this.config.electionTimeoutMs),
+    });
+    this.#store = await WatchableStore.open({
+      backend: levelBackend(this.#backend.sublevel("kv") as never),
+      maxTxnOps: this.config.maxTxnOps,
+      leaseExists: (lease) => this.#lessor.lookup(lease) !== undefined,
+    });
+    this.#kv = this.#store.kv;
+    await this.#reattachLeases();
+    const tokenProvider = await createTokenProvider(this.config.authToken, {
+      now: () => Date.now(),
+      random: () => randomInt(0, 2 ** 48) / 2 ** 48,
+    });
+    this.#auth = await AuthStore.open(
+      levelAuthReader(this.#backend.sublevel("auth") as never),
+      tokenProvider === undefined ? {} : { tokenProvider },
+    );
+    this.#applier = new Applier({
+      kv: this.#kv,
+      lessor: this.#lessor,
+      auth: this.#auth,
+      alarms: this.#alarms,
+      header,
+      quotaExceeded: () => false,
+    });
+
+    const ci = await this.#backend.consistentIndex();
+    this.#consistentIndex = ci.index;
+    this.#applied = new AppliedIndex(this.#snapshotIndex);
+    this.#ids = new IdGenerator(this.#memberId, Date.now());
+
+    const electionTick = Math.max(
+      2,
+      Math.round(this.config.electionTimeoutMs / this.config.heartbeatIntervalMs),
+    );
+    const rawNode = new RawNode({
+      id: this.#memberId,
+      electionTick,
+      heartbeatTick: 1,
+      storage,
+      applied: this.#snapshotIndex,
+      maxSizePerMsg: 1024 * 1024,
+      maxInflightMsgs: 512,
+      maxUncommittedEntriesSize: 64 * 1024 * 1024,
+      checkQuorum: true,
+      preVote: true,
+      random: (n) => randomInt(0, n),
+    });
+    this.#raft = new RaftNode(
+      rawNode,
+      storage,
+      this.#wal,
+      {
+        send: () => {
+          // Peers arrive with clustering; a single member has no one to talk to.
+        },
+        apply: (entries, snapshot) => this.#applyEntries(entries, snapshot),
+        onLeaderChange: (leader, term) => this.#onLeaderChange(leader, term),
+        onReadIndex: (context, index) => this.#reads.onReadIndex(context, index),
+        onFatal: (err) => this.#onFatal(err),
+      },
+      this.config.heartbeatIntervalMs,
+    );
+    this.#reads = new ReadIndexBatcher(
+      {
+        requestReadIndex: (context) => this.#raft.readIndex(context),
+        waitApplied: (index) => this.#applied.wait(index),
+        timeoutError: () => errors.timeout(),
+      },
+      this.#requestTimeoutMs(),
+      limits.maxPendingProposals,
+    );
+    this.#lessorDriver = new LessorDriver(this.#lessor, {
+      revoke: (ids) => {
+        for (const id of ids) {
+          void this.#propose(
+            { case: "leaseRevoke", value: { ID: id } as unknown as pb.LeaseRevokeRequest },
+            undefined,
+          ).catch((err: unknown) =>
+            this.logger.debug({ err, lease: id.toString(16) }, "lease revoke failed"),
+          );
+        }
+      },
+      checkpoint: (checkpoints) => {
+        void this.#propose(
+          {
+            case: "leaseCheckpoint",
+            value: {
+              checkpoints: checkpoints.map((c) => ({
+                id: c.id,
+                remainingTtl: BigInt(c.remainingTtlSeconds),
+              })),
+            } as never,
+          },
+          undefined,
+        ).catch((err: unknown) => this.logger.debug({ err }, "lease checkpoint failed"));
+      },
+    });
+    this.#raft.start();
+    this.#lessorDriver.start();
+    await this.#serve();
+    this.#startAutoCompaction();
+    this.logger.info(
+      {
+        name: this.config.name,
+        memberId: this.#memberId.toString(16),
+        clusterId: this.#clusterId.toString(16),
+        dataDir: this.config.dataDir,
+      },
+      "member started",
+    );
+  }
+
+  async #serve(): Promise<void> {
+    const hub = new WatchHub(this.#store);
+    this.#watchHub = hub;
+    const knownServices = new Set(etcdApiServices.map((s) => s.typeName));
+    const services: ClientServices = {
+      kv: kvService(this),
+      watch: watchService(this, hub),
+      lease: leaseService(this, () => this.#header()),
+      cluster: clusterService(this),
+      maintenance: maintenanceService(this),
+      auth: authService(this),
+      lock: lockService(this, hub),
+      election: electionService(this, hub, hub, () => this.#header()),
+      health: healthService(() => !this.#stopped && this.#leader !== 0n, knownServices),
+    };
+    const handler = createClientHandler(services, {
+      readMaxBytes: this.config.maxRequestBytes + limits.grpcOverheadBytes,
+      endpoints: [
+        healthEndpoints({
+          hasLeader: () => this.#leader !== 0n,
+          alarms: () => this.#alarms.list().map((a) => AlarmType[a.alarm]),
+          linearizableRead: () => this.#linearizableRead(),
+          versions: () => ({ etcdserver: serverVersion, etcdcluster: "3.6.0", storage: serverVersion }),
+        }),
+      ],
+    });
+    for (const { host, port } of this.clientListenAddresses()) {
+      const listener = new Listener(handler);
+      await listener.listen(host, port);
+      this.#listeners.push(listener);
+      this.logger.info({ host, port: listener.port }, "serving client requests");
+    }
+  }
+
+  /** clientPorts are the bound client ports (useful with port 0). */
+  get clientPorts(): number[] {
+    return this.#listeners.map((l) => l.port);
+  }
+
+  /** stop stops raft, fails pending requests, and closes the data dir. */
+  async stop(): Promise<void> {
+    if (this.#stopped || !this.#started) return;
+    this.#stopped = true;
+    for (const listener of this.#listeners.splice(0)) await listener.close();
+    this.#watchHub?.close();
+    if (this.#compactionTimer !== undefined) clearInterval(this.#compactionTimer);
+    this.#lessorDriver?.stop();
+    await this.#raft?.stop();
+    this.#wait.failAll(errors.stopped());
+    this.#reads?.failAll(errors.stopped());
+    await this.#wal?.close();
+    await this.#backend?.close();
+  }
+
+  #onFatal(err: unknown): void {
+    this.logger.fatal({ err }, "fatal error; the member stops");
+    this.#wait.failAll(errors.stopped());
+    if (this.#fatal !== undefined) this.#fatal(err);
+    else {
+      process.stderr.write(`etcd-ts: fatal: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.exit(1);
+    }
+  }
+
+  async #reattachLeases(): Promise<void> {
+    // The lessor keeps which keys are attached to which lease in memory; rebuild it from the kv store.
+    const all = await this.#kv.range(
+      create(RangeRequestSchema, { key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]) }),
+    );
+    for (const kv of all.kvs)
+      if (kv.lease !== 0n && this.#lessor.lookup(kv.lease) !== undefined) {
+        this.#lessor.attach(kv.lease, kv.key);
+      }
+  }
+
+  #requestTimeoutMs(): number {
+    // etcd: 5 s plus two election timeouts.
+    return 5000 + 2 * this.config.electionTimeoutMs;
+  }
+
+  #onLeaderChange(leader: bigint, term: number): void {
+    const wasLeader = this.isLeader;
+    this.#leader = leader;
+    this.#term = Math.max(this.#term, term, this.#raft?.rawNode.status().hardState.term ?? 0);
+    this.logger.info({ leader: leader.toString(16), term: this.#term }, "leader changed");
+    if (this.isLeader && !wasLeader) this.#lessor.promote(this.config.electionTimeoutMs);
+    if (!this.isLeader && wasLeader) this.#lessor.demote();
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Apply
+
+  async #applyEntries(entries: Entry[], snapshot: Snapshot | undefined): Promise<void> {
+    if (snapshot !== undefined && snapshot.metadata.index > this.#applied.value) {
+      // A snapshot from the leader replaces our state (clustering); a single member never gets one.
+      this.#confState = snapshot.metadata.confState;
+      this.#snapshotIndex = snapshot.metadata.index;
+      this.#applied.advance(snapshot.metadata.index);
+    }
+    for (const entry of entries) {
+      if (entry.index <= this.#applied.value) continue;
+      await this.#applyEntry(entry);
+      this.#applied.advance(entry.index);
+    }
+    this.#committedIndex = Math.max(this.#committedIndex, this.#applied.value);
+    this.#term = Math.max(this.#term, this.#raft.rawNode.status().hardState.term);
+    this.#maybeCampaignAlone();
+  }
+
+  async #applyEntry(entry: Entry): Promise<void> {
+    const write = this.#backend.write();
+    const fresh = entry.index > this.#consistentIndex;
+    if (entry.type === EntryType.ConfChange) {
+      const cc = decodeConfChange(entry.data);
+      this.#confState = this.#raft.rawNode.applyConfChange(cc);
+      if (cc.type === ConfChangeType.AddNode || cc.type === ConfChangeType.AddLearnerNode) {
+        if (cc.context.length > 0) {
+          const member = decodeMember(cc.context);
+          if (!this.#members.has(member.id)) this.#members.set(member.id, member);
+          if (fresh)
+            write.scoped("members").put(memberKey(member.id), encodeMember(this.#members.get(member.id)!));
+        }
+      } else if (cc.type === ConfChangeType.RemoveNode) {
+        this.#members.delete(cc.nodeId);
+        if (fresh) write.scoped("members").del(memberKey(cc.nodeId));
+      }
+    } else if (fresh && entry.type === EntryType.Normal && entry.data.length > 0) {
+      const { id, result, publish } = await this.#applier.apply(entry.data, entry.index, write);
+      write.setConsistentIndex(entry.index, entry.term);
+      await write.commit();
+      this.#consistentIndex = entry.index;
+      publish();
+      this.#wait.trigger(id, result);
+      return;
+    }
+    if (fresh) {
+      write.setConsistentIndex(entry.index, entry.term);
+      await write.commit();
+      this.#consistentIndex = entry.index;
+    }
+  }
+
+  #maybeCampaignAlone(): void {
+    // A member that is the only voter need not wait an election timeout before it leads.
+    if (this.#campaignedAlone || this.#leader !== 0n) return;
+    if (this.#confState.voters.length === 1 && this.#confState.voters[0] === this.#memberId) {
+      this.#campaignedAlone = true;
+      // After this Ready is advanced: raft refuses to campaign while conf changes are unapplied.
+      setImmediate(() => {
+        if (!this.#stopped && this.#leader === 0n) this.#raft.campaign();
+      });
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Proposals and reads
+
+  #header(revision?: bigint): pb.ResponseHeader {
+    return create(ResponseHeaderSchema, {
+      clusterId: this.#clusterId,
+      memberId: this.#memberId,
+      revision: revision ?? this.#kv?.currentRevision ?? 0n,
+      raftTerm: BigInt(this.#term),
+    });
+  }
+
+  /** stamp fills the member fields of a header the stores made (which carry only the revision). */
+  #stamp<T extends { header?: pb.ResponseHeader | undefined }>(response: T): T {
+    response.header = this.#header(response.header?.revision || undefined);
+    return response;
+  }
+
+  async #authInfo(rc: RequestContext): Promise<AuthInfo | undefined> {
+    if (!this.#auth.enabled) return undefined;
+    if (rc.token === undefined) return undefined;
+    return this.#auth.authInfoFromToken(rc.token);
+  }
+
+  #checkLive(rc: RequestContext | undefined): void {
+    if (this.#stopped) throw errors.stopped();
+    if (rc?.requireLeader && this.#leader === 0n) throw errors.noLeader();
+  }
+
+  /** propose sends an internal request through raft and resolves with its applied result. */
+  async #propose(request: InternalRequest["request"], who: AuthInfo | undefined): Promise<unknown> {
+    this.#checkLive(undefined);
+    const status = this.#raft.rawNode.status();
+    if (status.hardState.commit - this.#applied.value > limits.maxApplyLag) throw errors.tooManyRequests();
+    const id = this.#ids.next();
+    const internal = create(InternalRequestSchema, {
+      header: { id, username: who?.username ?? "", authRevision: BigInt(who?.revision ?? 0) },
+      request: request as never,
+    });
+    const data = toBinary(InternalRequestSchema, internal);
+    if (data.length > this.config.maxRequestBytes) throw errors.requestTooLarge();
+    const result = this.#wait.register(id);
+    if (result === undefined) throw errors.tooManyRequests();
+    try {
+      this.#raft.propose(data);
+    } catch (err) {
+      this.#wait.fail(id, this.#leader === 0n ? errors.noLeader() : errors.timeout());
+      if (!(err instanceof ProposalDroppedError)) throw err;
+    }
+    const timer = setTimeout(() => this.#wait.fail(id, errors.timeout()), this.#requestTimeoutMs());
+    try {
+      const applied = await result;
+      if (applied.error !== undefined) throw applied.error;
+      return applied.response;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #linearizableRead(): Promise<void> {
+    await this.#reads.read();
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // KV
+
+  async range(req: pb.RangeRequest, rc: RequestContext): Promise<pb.RangeResponse> {
+    this.#checkLive(rc);
+    checkRangeRequest(req);
+    const who = await this.#authInfo(rc);
+    if (!req.serializable) await this.#linearizableRead();
+    this.#auth.checkRequest(who, { kind: "range", request: req });
+    return this.#stamp(await this.#kv.range(req));
+  }
+
+  async put(req: pb.PutRequest, rc: RequestContext): Promise<pb.PutResponse> {
+    this.#checkLive(rc);
+    checkPutRequest(req);
+    const who = await this.#authInfo(rc);
+    return this.#stamp((await this.#propose({ case: "put", value: req }, who)) as pb.PutResponse);
+  }
+
+  async deleteRange(req: pb.DeleteRangeRequest, rc: RequestContext): Promise<pb.DeleteRangeResponse> {
+    this.#checkLive(rc);
+    checkDeleteRangeRequest(req);
+    const who = await this.#authInfo(rc);
+    return this.#stamp(
+      (await this.#propose({ case: "deleteRange", value: req }, who)) as pb.DeleteRangeResponse,
+    );
+  }
+
+  async txn(req: pb.TxnRequest, rc: RequestContext): Promise<pb.TxnResponse> {
+    this.#checkLive(rc);
+    checkTxnRequest(req, this.config.maxTxnOps);
+    const who = await this.#authInfo(rc);
+    const res = (await this.#propose({ case: "txn", value: req }, who)) as pb.TxnResponse;
+    stampNested(res, this.#header(res.header?.revision));
+    return res;
+  }
+
+  async compact(req: pb.CompactionRequest, rc: RequestContext): Promise<pb.CompactionResponse> {
+    this.#checkLive(rc);
+    const who = await this.#authInfo(rc);
+    this.#auth.checkAdminPermitted(who);
+    return this.#stamp(
+      (await this.#propose({ case: "compaction", value: req }, who)) as pb.CompactionResponse,
+    );
+  }
+
+  #startAutoCompaction(): void {
+    const retention = this.config.autoCompactionRetention.trim();
+    if (retention === "" || retention === "0") return;
+    if (this.config.autoCompactionMode === "revision") {
+      const keep = BigInt(Number.parseInt(retention, 10));
+      if (keep <= 0n) return;
+      this.#compactionTimer = setInterval(
+        () => {
+          if (!this.isLeader) return;
+          const target = this.#kv.currentRevision - keep;
+          if (target > this.#kv.compactRevision) this.#autoCompact(target);
+        },
+        5 * 60 * 1000,
+      );
+    } else {
+      const hours = /^\d+$/.test(retention) ? Number(retention) * 3600_000 : parseDurationMs(retention);
+      if (hours <= 0) return;
+      const history: Array<{ at: number; revision: bigint }> = [];
+      const period = Math.max(1000, Math.min(hours / 10, 3600_000));
+      this.#compactionTimer = setInterval(() => {
+        history.push({ at: Date.now(), revision: this.#kv.currentRevision });
+        if (!this.isLeader) return;
+        while (history.length > 0 && (history[0]?.at ?? 0) < Date.now() - hours) {
+          const oldest = history.shift();
+          if (oldest !== undefined && oldest.revision > this.#kv.compactRevision)
+            this.#autoCompact(oldest.revision);
+        }
+      }, period);
+    }
+    this.#compactionTimer.unref();
+  }
+
+  #autoCompact(revision: bigint): void {
+    void this.#propose(
+      { case: "compaction", value: { revision, physical: false } as pb.CompactionRequest },
+      undefined,
+    )
+      .then(() => this.logger.info({ revision: revision.toString() }, "auto-compacted"))
+      .catch((err: unknown) => this.logger.warn({ err }, "auto-compaction failed"));
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Lease
+
+  async leaseGrant(req: pb.LeaseGrantRequest, rc: RequestContext): Promise<pb.LeaseGrantResponse> {
+    this.#checkLive(rc);
+    const who = await this.#authInfo(rc);
+    if (req.TTL > 9_000_000_000n) throw new EtcdError("etcdserver: too large lease TTL");
+    if (req.ID !== 0n && this.#lessor.lookup(req.ID) !== undefined) {
+      throw new EtcdError("etcdserver: lease already exists");
+    }
+    return this.#stamp(
+      (await this.#propose({ case: "leaseGrant", value: req }, who)) as pb.LeaseGrantResponse,
+    );
+  }
+
+  async leaseRevoke(req: pb.LeaseRevokeRequest, rc: RequestContext): Promise<pb.LeaseRevokeResponse> {
+    this.#checkLive(rc);
+    const who = await this.#authInfo(rc);
+    if (this.#lessor.lookup(req.ID) === undefined)
+      throw new EtcdError("etcdserver: requested lease not found");
+    return this.#stamp(
+      (await this.#propose({ case: "leaseRevoke", value: req }, who)) as pb.LeaseRevokeResponse,
+    );
+  }
+
+  async leaseRenew(id: bigint, rc: RequestContext): Promise<bigint> {
+    this.#checkLive(rc);
+    if (!this.isLeader) throw errors.notLeader();
+    // A renew must not race an applied revoke: wait until everything committed so far is applied.
+    await this.#linearizableRead();
+    const result = this.#lessor.keepAlive(id);
+    if (result.checkpoint !== undefined) {
+      await this.#propose(
+        {
+          case: "leaseCheckpoint",
+          value: { checkpoints: [{ id: result.checkpoint.id, remainingTtl: 0n }] } as never,
+        },
+        undefined,
+      );
+    }
+    return BigInt(result.ttlSeconds);
+  }
+
+  async leaseTimeToLive(
+    req: pb.LeaseTimeToLiveRequest,
+    rc: RequestContext,
+  ): Promise<pb.LeaseTimeToLiveResponse> {
+    this.#checkLive(rc);
+    const who = await this.#authInfo(rc);
+    await this.#linearizableRead();
+    const lease = this.#lessor.lookup(req.ID);
+    this.#auth.checkRequest(who, {
+      kind: "leaseTimeToLive",
+      keys: req.keys,
+      attachedKeys: lease?.keys ?? [],
+    });
+    const ttl = this.#lessor.timeToLive(req.ID, { keys: req.keys });
+    return create(LeaseTimeToLiveResponseSchema, {
+      header: this.#header(),
+      ID: req.ID,
+      TTL: BigInt(ttl.ttlSeconds),
+      grantedTTL: BigInt(ttl.grantedTtlSeconds),
+      keys: [...ttl.keys],
+    });
+  }
+
+  async leaseLeases(_req: pb.LeaseLeasesRequest, rc: RequestContext): Promise<pb.LeaseLeasesResponse> {
+    this.#checkLive(rc);
+    await this.#linearizableRead();
+    return create(LeaseLeasesResponseSchema, {
+      header: this.#header(),
+      leases: this.#lessor.leases().map((id) => ({ ID: id })),
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Cluster
+
+  #memberMessage(member: MemberInfo): MessageInitShape<typeof MemberSchema> {
+    return {
+      ID: member.id,
+      name: member.name,
+      peerURLs: member.peerUrls,
+      clientURLs: member.clientUrls,
+      isLearner: member.isLearner,
+    };
+  }
+
+  async memberList(req: pb.MemberListRequest, rc: RequestContext): Promise<pb.MemberListResponse> {
+    this.#checkLive(rc);
+    if (req.linearizable) await this.#linearizableRead();
+    const members = [...this.#members.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+    return create(MemberListResponseSchema, {
+      header: this.#header(),
+      members: members.map((m) => this.#memberMessage(m)),
+    });
+  }
+
+  async memberAdd(_req: pb.MemberAddRequest, _rc: RequestContext): Promise<pb.MemberAddResponse> {
+    throw new EtcdError("etcdserver: not capable");
+  }
+
+  async memberRemove(req: pb.MemberRemoveRequest, _rc: RequestContext): Promise<pb.MemberRemoveResponse> {
+    if (!this.#members.has(req.ID)) throw errors.memberNotFound();
+    throw new EtcdError("etcdserver: re-configuration failed due to not enough started members");
+  }
+
+  async memberUpdate(req: pb.MemberUpdateRequest, _rc: RequestContext): Promise<pb.MemberUpdateResponse> {
+    if (!this.#members.has(req.ID)) throw errors.memberNotFound();
+    throw new EtcdError("etcdserver: not capable");
+  }
+
+  async memberPromote(req: pb.MemberPromoteRequest, _rc: RequestContext): Promise<pb.MemberPromoteResponse> {
+    const member = this.#members.get(req.ID);
+    if (member === undefined) throw errors.memberNotFound();
+    throw new EtcdError("etcdserver: can only promote a learner member");
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Maintenance
+
+  async alarm(req: pb.AlarmRequest, rc: RequestContext): Promise<pb.AlarmResponse> {
+    this.#checkLive(rc);
+    const who = await this.#authInfo(rc);
+    this.#auth.checkAdminPermitted(who);
+    if (req.action === AlarmRequest_AlarmAction.GET) {
+      return this.#alarms.apply({ put: () => {}, del: () => {} }, req.action, req.memberID, req.alarm);
+    }
+    return this.#stamp((await this.#propose({ case: "alarm", value: req }, who)) as pb.AlarmResponse);
+  }
+
+  async status(_req: pb.StatusRequest, rc: RequestContext): Promise<pb.StatusResponse> {
+    this.#checkLive(rc);
+    const st = this.#raft.rawNode.status();
+    const dbSize = BigInt(await this.#backend.sizeBytes());
+    const errorsList = this.#alarms.list().map((a) => `memberID:${a.memberID} alarm:${AlarmType[a.alarm]} `);
+    return create(StatusResponseSchema, {
+      header: this.#header(),
+      version: serverVersion,
+      dbSize,
+      dbSizeInUse: dbSize,
+      leader: this.#leader,
+      raftIndex: BigInt(st.hardState.commit),
+      raftTerm: BigInt(this.#term),
+      raftAppliedIndex: BigInt(this.#applied.value),
+      errors: errorsList,
+      isLearner: false,
+      storageVersion: serverVersion,
+      dbSizeQuota: BigInt(this.config.quotaBackendBytes || limits.defaultQuotaBackendBytes),
+    });
+  }
+
+  async defragment(_req: pb.DefragmentRequest, rc: RequestContext): Promise<pb.DefragmentResponse> {
+    this.#checkLive(rc);
+    const who = await this.#authInfo(rc);
+    this.#auth.checkAdminPermitted(who);
+    await this.#backend.defragment();
+    return { $typeName: "etcdserverpb.DefragmentResponse", header: this.#header() };
+  }
+
+  async hash(_req: pb.HashRequest, rc: RequestContext): Promise<pb.HashResponse> {
+    this.#checkLive(rc);
+    const who = await this.#authInfo(rc);
+    this.#auth.checkAdminPermitted(who);
+    const result = await this.#kv.hashKV(0n);
+    return { $typeName: "etcdserverpb.HashResponse", header: this.#header(), hash: result.hash };
+  }
+
+  async hashKV(req: pb.HashKVRequest, rc: RequestContext): Promise<pb.HashKVResponse> {
+    this.#checkLive(rc);
+    const who = await this.#authInfo(rc);
+    this.#auth.checkAdminPermitted(who);
+    const result = await this.#kv.hashKV(req.revision);
+    return {
+      $typeName: "etcdserverpb.HashKVResponse",
+      header: this.#header(),
+      hash: result.hash,
+      compactRevision: result.compactRevision,
+      hashRevision: result.hashRevision,
+    };
+  }
+
+  async *snapshot(_req: pb.SnapshotRequest, rc: RequestContext): AsyncIterable<pb.SnapshotResponse> {
+    this.#checkLive(rc);
+    const who = await this.#authInfo(rc);
+    this.#auth.checkAdminPermitted(who);
+    throw new EtcdError("etcdserver: not capable");
+  }
+
+  async moveLeader(req: pb.MoveLeaderRequest, rc: RequestContext): Promise<pb.MoveLeaderResponse> {
+    this.#checkLive(rc);
+    const who = await this.#authInfo(rc);
+    this.#auth.checkAdminPermitted(who);
+    if (!this.isLeader) throw errors.notLeader();
+    if (req.targetID === this.#memberId)
+      return { $typeName: "etcdserverpb.MoveLeaderResponse", header: this.#header() };
+    if (!this.#members.has(req.targetID)) throw errors.badLeaderTransferee();
+    throw errors.badLeaderTransferee();
+  }
+
+  async downgrade(_req: pb.DowngradeRequest, _rc: RequestContext): Promise<pb.DowngradeResponse> {
+    throw new EtcdError("etcdserver: invalid downgrade target version");
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Auth
+
+  async #authAdmin(rc: RequestContext, request: InternalRequest["request"]): Promise<unknown> {
+    this.#checkLive(rc);
+    const who = await this.#authInfo(rc);
+    this.#auth.checkAdminPermitted(who);
+    const res = (await this.#propose(request, who)) as { header?: pb.ResponseHeader };
+    return { ...res, header: this.#header() };
+  }
+
+  async authEnable(req: pb.AuthEnableRequest, rc: RequestContext): Promise<pb.AuthEnableResponse> {
+    return (await this.#authAdmin(rc, { case: "authEnable", value: req })) as pb.AuthEnableResponse;
+  }
+
+  async authDisable(req: pb.AuthDisableRequest, rc: RequestContext): Promise<pb.AuthDisableResponse> {
+    return (await this.#authAdmin(rc, { case: "authDisable", value: req })) as pb.AuthDisableResponse;
+  }
+
+  async authStatus(_req: pb.AuthStatusRequest, rc: RequestContext): Promise<pb.AuthStatusResponse> {
+    this.#checkLive(rc);
+    await this.#linearizableRead();
+    const status = this.#auth.status();
+    return {
+      $typeName: "etcdserverpb.AuthStatusResponse",
+      header: this.#header(),
+      enabled: status.enabled,
+      authRevision: BigInt(status.authRevision),
+    };
+  }
+
+  async authenticate(req: pb.AuthenticateRequest, rc: RequestContext): Promise<pb.AuthenticateResponse> {
+    this.#checkLive(rc);
+    await this.#auth.checkPassword(req.name, req.password);
+    const prefix = this.#auth.tokenProvider?.genTokenPrefix() ?? "";
+    const res = (await this.#propose(
+      { case: "authenticate", value: { name: req.name, simpleTokenPrefix: prefix } as never },
+      undefined,
+    )) as { token: string };
+    return create(AuthenticateResponseSchema, { header: this.#header(), token: res.token });
+  }
+
+  async userAdd(req: pb.AuthUserAddRequest, rc: RequestContext): Promise<pb.AuthUserAddResponse> {
+    const noPassword = req.options?.noPassword ?? false;
+    const hashed =
+      noPassword || req.hashedPassword !== ""
+        ? req.hashedPassword
+        : await hashPassword(req.password, { bcryptCost: this.config.bcryptCost });
+    const proposal = { ...req, password: "", hashedPassword: hashed };
+    return (await this.#authAdmin(rc, { case: "userAdd", value: proposal })) as pb.AuthUserAddResponse;
+  }
+
+  async userGet(req: pb.AuthUserGetRequest, rc: RequestContext): Promise<pb.AuthUserGetResponse> {
+    this.#checkLive(rc);
+    const who = await this.#authInfo(rc);
+    this.#auth.checkRequest(who, { kind: "userGet", name: req.name });
+    await this.#linearizableRead();
+    const user = this.#auth.userGet(req.name);
+    return { $typeName: "etcdserverpb.AuthUserGetResponse", header: this.#header(), roles: user.roles };
+  }
+
+  async userList(_req: pb.AuthUserListRequest, rc: RequestContext): Promise<pb.AuthUserListResponse> {
+    this.#checkLive(rc);
+    const who = await this.#authInfo(rc);
+    this.#auth.checkAdminPermitted(who);
+    await this.#linearizableRead();
+    return {
+      $typeName: "etcdserverpb.AuthUserListResponse",
+      header: this.#header(),
+      users: this.#auth.userList(),
+    };
+  }
+
+  async userDelete(req: pb.AuthUserDeleteRequest, rc: RequestContext): Promise<pb.AuthUserDeleteResponse> {
+    return (await this.#authAdmin(rc, { case: "userDelete", value: req })) as pb.AuthUserDeleteResponse;
+  }
+
+  async userChangePassword(
+    req: pb.AuthUserChangePasswordRequest,
+    rc: RequestContext,
+  ): Promise<pb.AuthUserChangePasswordResponse> {
+    const hashed =
+      req.hashedPassword !== ""
+        ? req.hashedPassword
+        : await hashPassword(req.password, { bcryptCost: this.config.bcryptCost });
+    const proposal = { ...req, password: "", hashedPassword: hashed };
+    return (await this.#authAdmin(rc, {
+      case: "userChangePassword",
+      value: proposal,
+    })) as pb.AuthUserChangePasswordResponse;
+  }
+
+  async userGrantRole(
+    req: pb.AuthUserGrantRoleRequest,
+    rc: RequestContext,
+  ): Promise<pb.AuthUserGrantRoleResponse> {
+    return (await this.#authAdmin(rc, { case: "userGrantRole", value: req })) as pb.AuthUserGrantRoleResponse;
+  }
+
+  async userRevokeRole(
+    req: pb.AuthUserRevokeRoleRequest,
+    rc: RequestContext,
+  ): Promise<pb.AuthUserRevokeRoleResponse> {
+    return (await this.#authAdmin(rc, {
+      case: "userRevokeRole",
+      value: req,
+    })) as pb.AuthUserRevokeRoleResponse;
+  }
+
+  async roleAdd(req: pb.AuthRoleAddRequest, rc: RequestContext): Promise<pb.AuthRoleAddResponse> {
+    return (await this.#authAdmin(rc, { case: "roleAdd", value: req })) as pb.AuthRoleAddResponse;
+  }
+
+  async roleGet(req: pb.AuthRoleGetRequest, rc: RequestContext): Promise<pb.AuthRoleGetResponse> {
+    this.#checkLive(rc);
+    const who = await this.#authInfo(rc);
+    this.#auth.checkRequest(who, { kind: "roleGet", role: req.role });
+    await this.#linearizableRead();
+    return {
+      $typeName: "etcdserverpb.AuthRoleGetResponse",
+      header: this.#header(),
+      perm: this.#auth.roleGet(req.role),
+    };
+  }
+
+  async roleList(_req: pb.AuthRoleListRequest, rc: RequestContext): Promise<pb.AuthRoleListResponse> {
+    this.#checkLive(rc);
+    const who = await this.#authInfo(rc);
+    this.#auth.checkAdminPermitted(who);
+    await this.#linearizableRead();
+    return {
+      $typeName: "etcdserverpb.AuthRoleListResponse",
+      header: this.#header(),
+      roles: this.#auth.roleList(),
+    };
+  }
+
+  async roleDelete(req: pb.AuthRoleDeleteRequest, rc: RequestContext): Promise<pb.AuthRoleDeleteResponse> {
+    return (await this.#authAdmin(rc, { case: "roleDelete", value: req })) as pb.AuthRoleDeleteResponse;
+  }
+
+  async roleGrantPermission(
+    req: pb.AuthRoleGrantPermissionRequest,
+    rc: RequestContext,
+  ): Promise<pb.AuthRoleGrantPermissionResponse> {
+    return (await this.#authAdmin(rc, {
+      case: "roleGrantPermission",
+      value: req,
+    })) as pb.AuthRoleGrantPermissionResponse;
+  }
+
+  async roleRevokePermission(
+    req: pb.AuthRoleRevokePermissionRequest,
+    rc: RequestContext,
+  ): Promise<pb.AuthRoleRevokePermissionResponse> {
+    return (await this.#authAdmin(rc, {
+      case: "roleRevokePermission",
+      value: req,
+    })) as pb.AuthRoleRevokePermissionResponse;
+  }
+
+  /** authInfoFor resolves a request context to its user (for the watch service). */
+  authInfoFor(rc: RequestContext): Promise<AuthInfo | undefined> {
+    return this.#authInfo(rc);
+  }
+
+  /** checkWatchPermitted throws unless the user may watch [key, rangeEnd). */
+  checkWatchPermitted(who: AuthInfo | undefined, key: Uint8Array, rangeEnd: Uint8Array): void {
+    this.#auth.checkRequest(who, { kind: "watch", key, rangeEnd });
+  }
+
+  /** header makes a response header at the current revision. */
+  header(revision?: bigint): pb.ResponseHeader {
+    return this.#header(revision);
+  }
+
+  /** listenUrls returns the parsed client URLs to listen on. */
+  clientListenAddresses(): Array<{ host: string; port: number }> {
+    return this.config.listenClientUrls.map((url) => parseUrl(url));
+  }
+}
+
+/** stampNested puts the member's header into a txn response and the responses of its ops, recursively. */
+function stampNested(res: pb.TxnResponse, header: pb.ResponseHeader): void {
+  res.header = header;
+  for (const op of res.responses) {
+    const r = op.response;
+    if (r.case === undefined) continue;
+    if (r.case === "responseTxn") stampNested(r.value, header);
+    else r.value.header = header;
+  }
+}
+
+/** parseDurationMs reads "5m", "1h30m", "90s" into milliseconds (0 when malformed). */
+function parseDurationMs(text: string): number {
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  let total = 0;
+  let consumed = 0;
+  for (const match of text.matchAll(re)) {
+    const value = Number(match[1]);
+    const unit = match[2];
+    total += value * (unit === "ms" ? 1 : unit === "s" ? 1000 : unit === "m" ? 60_000 : 3600_000);
+    consumed += match[0].length;
+  }
+  return consumed === text.length ? total : 0;
+}
