@@ -34,5 +34,6 @@ export {
 } from "./lessor.js";
 export type { LessorDriverHooks } from "./lessor-driver.js";
 export { DEFAULT_DRIVER_INTERVAL_MS, LessorDriver } from "./lessor-driver.js";
-export { DEFAULT_LEASE_SUBLEVEL, LevelLeaseBackend } from "./level-lease-backend.js";
+export type { LevelSublevelLike } from "./level-lease-backend.js";
+export { DEFAULT_LEASE_SUBLEVEL, LevelLeaseBackend, sublevelLeaseReader } from "./level-lease-backend.js";
 export { MemoryLeaseBackend, MemoryLeaseBatch } from "./memory-lease-backend.js";

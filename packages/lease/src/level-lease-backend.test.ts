@@ -7,7 +7,7 @@ import { ManualClock } from "./clock.js";
 import { LeaseCorruptError } from "./errors.js";
 import type { LeaseBatch } from "./lease-backend.js";
 import { Lessor } from "./lessor.js";
-import { LevelLeaseBackend } from "./level-lease-backend.js";
+import { LevelLeaseBackend, sublevelLeaseReader } from "./level-lease-backend.js";
 import { MemoryLeaseBackend } from "./memory-lease-backend.js";
 import { bytes, FakeKv, text } from "./test-fixture.js";
 
@@ -80,6 +80,43 @@ describe("LevelLeaseBackend", () => {
     clock.advance(30_000);
     expect(second.lessor.findExpired()).toEqual([2n]);
     await second.db.close();
+  });
+
+  it("recovers through a sublevel the server opened itself, with its own batches", async () => {
+    const clock = new ManualClock(0);
+    const db = new ClassicLevel<Uint8Array, Uint8Array>(join(dir, "server"), {
+      keyEncoding: "view",
+      valueEncoding: "view",
+    });
+    await db.open();
+    const sublevel = db.sublevel<Uint8Array, Uint8Array>("lease", {
+      keyEncoding: "view",
+      valueEncoding: "view",
+    });
+    const lessor = new Lessor({ clock, minTtlSeconds: 2 });
+    // The server's own scoped batch, as its BackendWrite does.
+    const ops: { key: Uint8Array; value?: Uint8Array }[] = [];
+    lessor.grant(
+      { put: (key, value) => ops.push({ key, value }), del: (key) => ops.push({ key }) },
+      {
+        id: 5n,
+        ttlSeconds: 30,
+      },
+    );
+    const chained = db.batch();
+    for (const op of ops) {
+      if (op.value === undefined) chained.del(op.key, { sublevel });
+      else chained.put(op.key, op.value, { sublevel });
+    }
+    await chained.write();
+    const reopened = await Lessor.open(sublevelLeaseReader(sublevel), { clock, minTtlSeconds: 2 });
+    expect(reopened.leases()).toEqual([5n]);
+    expect(reopened.lookup(5n)?.ttlSeconds).toBe(30);
+    // The same records are visible through LevelLeaseBackend on the same database.
+    expect((await Lessor.open(new LevelLeaseBackend(db), { clock, minTtlSeconds: 2 })).leases()).toEqual([
+      5n,
+    ]);
+    await db.close();
   });
 
   it("reports a damaged record as corruption and leaves the lessor as it was", async () => {

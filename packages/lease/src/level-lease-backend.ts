@@ -39,3 +39,25 @@ export class LevelLeaseBackend<K = string, V = string> implements LeaseReader {
     };
   }
 }
+
+/**
+ * LevelSublevelLike is the structural shape of a classic-level sublevel opened with `{ keyEncoding: "view",
+ * valueEncoding: "view" }`, as far as recovery needs it.
+ */
+export interface LevelSublevelLike {
+  iterator(): AsyncIterable<[Uint8Array, Uint8Array]>;
+}
+
+/**
+ * sublevelLeaseReader adapts a lease sublevel the server already opened to a {@link LeaseReader}, for a
+ * server that scopes its own batches (then it needs no {@link LevelLeaseBackend}).
+ */
+export function sublevelLeaseReader(sublevel: LevelSublevelLike): LeaseReader {
+  return {
+    async *entries(): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
+      for await (const [key, value] of sublevel.iterator()) {
+        yield [key, value] as const;
+      }
+    },
+  };
+}
