@@ -183,7 +183,8 @@ export class Raft {
 
   /** send queues a message, stamping `from` and (for messages that need one) the current term. */
   send(m: Message): void {
-    m.from = this.id;
+    // Forwarded messages (proposals, read-index and transfer requests) keep their original sender.
+    if (m.from === NONE) m.from = this.id;
     if (
       m.type === MessageType.MsgVote ||
       m.type === MessageType.MsgVoteResp ||
