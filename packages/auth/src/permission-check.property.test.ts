@@ -172,6 +172,8 @@ function modelDecide(
     case "txn":
       needsOfTxn(req.request, leases, needs);
       break;
+    case "authenticated":
+      break;
     case "leaseRevoke":
       for (const k of req.attachedKeys) needs.push(["write", s(k), ""]);
       break;
@@ -322,6 +324,9 @@ const requestArb = (leases: Map<bigint, string[]>): fc.Arbitrary<CheckedRequest>
     fc
       .constantFrom("compaction", "memberAdd", "defragment")
       .map((operation): CheckedRequest => ({ kind: "admin", operation })),
+    fc
+      .constantFrom("leaseGrant", "leaseKeepAlive", "memberList")
+      .map((operation): CheckedRequest => ({ kind: "authenticated", operation })),
     userArb.map((name): CheckedRequest => ({ kind: "userGet", name })),
     roleArb.map((role): CheckedRequest => ({ kind: "roleGet", role })),
   );

@@ -286,6 +286,21 @@ describe("key permissions", () => {
     store.checkAdminPermitted(as("root"));
   });
 
+  it("keeps lease and member-list calls from anonymous clients (GHSA-q8m4-xhhv-38mg)", () => {
+    const { store, apply, user, enable, as } = setup();
+    user("u");
+    const anyone = { kind: "authenticated", operation: "leaseGrant" } as const;
+    store.checkRequest(undefined, anyone); // auth off: no identity needed
+    enable();
+    store.checkRequest(as("u"), anyone);
+    store.checkRequest(as("u"), { kind: "authenticated", operation: "memberList" });
+    expect(denied(() => store.checkRequest(undefined, anyone), "userEmpty")).toBe(true);
+    expect(denied(() => store.checkRequest(as("ghost"), anyone))).toBe(true);
+    const stale = as("u");
+    apply((batch) => store.applyRoleAdd(batch, { name: "bump" }));
+    expect(denied(() => store.checkRequest(stale, anyone), "authOldRevision")).toBe(true);
+  });
+
   it("lets a user read itself and the roles it has", () => {
     const { store, user, role, enable, as } = setup();
     role("r");

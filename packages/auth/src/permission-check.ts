@@ -43,6 +43,9 @@ export type AccessKind = "read" | "write";
  * - `leaseRevoke`: every key attached to the lease must be writable (the caller lists them), and the
  *   caller must be an authenticated user even when no key is attached;
  * - `leaseTimeToLive`: every attached key must be readable (CVE-2023-32082), with or without `keys`;
+ * - `authenticated`: calls that touch no key but must not be open to anonymous clients while auth is on
+ *   (LeaseGrant, LeaseKeepAlive, LeaseLeases, MemberList: the bypasses of GHSA-q8m4-xhhv-38mg); any known
+ *   user at the current auth revision may make them;
  * - `admin`: compaction, member, alarm, defragment, snapshot, hash, move-leader, downgrade and auth
  *   management calls, which only a user with the root role may make;
  * - `userGet` / `roleGet`: admin, or a user reading itself / a role it has.
@@ -55,6 +58,7 @@ export type CheckedRequest =
   | { readonly kind: "watch"; readonly key: Uint8Array; readonly rangeEnd: Uint8Array }
   | { readonly kind: "leaseRevoke"; readonly attachedKeys: Iterable<Uint8Array> }
   | { readonly kind: "leaseTimeToLive"; readonly keys: boolean; readonly attachedKeys: Iterable<Uint8Array> }
+  | { readonly kind: "authenticated"; readonly operation: string }
   | { readonly kind: "admin"; readonly operation: string }
   | { readonly kind: "userGet"; readonly name: string }
   | { readonly kind: "roleGet"; readonly role: string };
@@ -240,6 +244,9 @@ export function checkRequest(
       for (const key of req.attachedKeys) require(authz, pointInterval(key), "read");
       return;
     }
+    case "authenticated":
+      authorize(state, authInfo);
+      return;
     case "admin":
       checkAdminPermitted(state, authInfo);
       return;
