@@ -289,7 +289,11 @@ describe("lease simulation", () => {
   it("keeps the lease invariants across leader changes, restarts and lost proposals", async () => {
     const seeds = Number(process.env.SIM_SEEDS ?? 150);
     for (let seed = 1; seed <= seeds; seed++) {
-      await simulate(seed, 600);
+      try {
+        await simulate(seed, 600);
+      } catch (error) {
+        throw new Error(`lease simulation failed with seed ${seed}: ${String(error)}`, { cause: error });
+      }
     }
   }, 120_000);
 });
