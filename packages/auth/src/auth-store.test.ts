@@ -406,6 +406,27 @@ describe("authentication and tokens", () => {
     await expect(store.authInfoFromToken(rootToken)).rejects.toThrow(authErrorMessages.invalidAuthToken);
   });
 
+  it("refuses to issue a token when the password was checked at an older auth revision", async () => {
+    const tokens = new SimpleTokenProvider({ now: () => 0, random: () => 0.5 });
+    const { store, apply, addUser, enableWithRoot } = fixture(tokens);
+    addUser("bob");
+    enableWithRoot();
+    const checked = await store.checkPassword("bob", "pw1");
+    apply((batch) =>
+      store.applyUserChangePassword(
+        batch,
+        create(AuthUserChangePasswordRequestSchema, { name: "bob", hashedPassword: hashes.pw2 }),
+      ),
+    );
+    await expect(store.applyAuthenticate("bob", { index: 3, checkedRevision: checked })).rejects.toThrow(
+      authErrorMessages.authOldRevision,
+    );
+    const again = await store.checkPassword("bob", "pw2");
+    await expect(store.applyAuthenticate("bob", { index: 4, checkedRevision: again })).resolves.toMatch(
+      /\.4$/,
+    );
+  });
+
   it("refuses Authenticate for a no-password user and without a token provider", async () => {
     const { store, addUser, enableWithRoot } = fixture();
     addUser("nopw", "");

@@ -495,10 +495,19 @@ export class AuthStore implements PermissionState {
 
   /**
    * applyAuthenticate issues a token for a user whose password the proposer checked, when the Authenticate
-   * entry is applied. It changes no replicated state. Throws `authNotEnabled` or `authFailed`.
+   * entry is applied. It changes no replicated state. `checkedRevision` is what {@link checkPassword}
+   * returned (carried in the proposal header): if the auth state changed between the check and the apply
+   * (say, the password did), it throws `authOldRevision` and the proposer checks the password again. Throws
+   * `authNotEnabled` or `authFailed` too.
    */
-  async applyAuthenticate(username: string, context: TokenAssignContext): Promise<string> {
+  async applyAuthenticate(
+    username: string,
+    context: TokenAssignContext & { readonly checkedRevision?: number },
+  ): Promise<string> {
     if (!this.#enabled) throw new AuthError("authNotEnabled");
+    if (context.checkedRevision !== undefined && context.checkedRevision < this.#revision) {
+      throw new AuthError("authOldRevision");
+    }
     const user = this.#users.get(username);
     if (user === undefined || (user.options?.noPassword ?? false)) throw new AuthError("authFailed");
     if (this.#tokens === undefined) throw new AuthError("authFailed", "no token provider configured");
