@@ -1,0 +1,131 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { KV, Lease, PutRequestSchema } from "@etcd-ts/proto/etcdserverpb";
+import { afterEach, describe, expect, it } from "vitest";
+import { defaultConfig } from "./config.js";
+import { EtcdServer } from "./etcd-server.js";
+
+const utf8 = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
+
+const running: EtcdServer[] = [];
+
+async function startServer(
+  dataDir: string,
+): Promise<{
+  server: EtcdServer;
+  kv: ReturnType<typeof createClient<typeof KV>>;
+  lease: ReturnType<typeof createClient<typeof Lease>>;
+}> {
+  const config = {
+    ...defaultConfig("test"),
+    dataDir,
+    listenClientUrls: ["http://127.0.0.1:0"],
+    advertiseClientUrls: ["http://127.0.0.1:0"],
+    heartbeatIntervalMs: 20,
+    electionTimeoutMs: 200,
+    logLevel: "error" as const,
+  };
+  const server = new EtcdServer(config, {
+    onFatal: (err) => {
+      throw err;
+    },
+  });
+  await server.start();
+  running.push(server);
+  const transport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.clientPorts[0]}` });
+  const kv = createClient(KV, transport);
+  const lease = createClient(Lease, transport);
+  // Wait until the single member leads.
+  for (let i = 0; i < 200 && !server.isLeader; i++) await new Promise((r) => setTimeout(r, 10));
+  expect(server.isLeader).toBe(true);
+  return { server, kv, lease };
+}
+
+afterEach(async () => {
+  for (const server of running.splice(0)) await server.stop();
+});
+
+describe("EtcdServer (one member, in process)", () => {
+  it("serves puts and linearizable reads with etcd's header, and keeps data across a restart", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-ts-server-"));
+    const first = await startServer(dir);
+    const put = await first.kv.put(create(PutRequestSchema, { key: utf8("a"), value: utf8("1") }));
+    expect(put.header?.revision).toBe(2n);
+    expect(put.header?.memberId).toBe(first.server.memberId);
+    expect(put.header?.clusterId).toBe(first.server.clusterId);
+    await first.kv.put({ key: utf8("a"), value: utf8("2") });
+    await first.kv.put({ key: utf8("b"), value: utf8("3") });
+    const got = await first.kv.range({ key: utf8("a") });
+    expect(text(got.kvs[0]?.value)).toBe("2");
+    expect(got.kvs[0]?.version).toBe(2n);
+    const memberId = first.server.memberId;
+    await first.server.stop();
+    running.length = 0;
+
+    const second = await startServer(dir);
+    expect(second.server.memberId).toBe(memberId);
+    const after = await second.kv.range({ key: utf8("a"), rangeEnd: utf8("c") });
+    expect(after.kvs.map((kv) => text(kv.value))).toEqual(["2", "3"]);
+    expect(after.header?.revision).toBe(4n);
+    const next = await second.kv.put({ key: utf8("c"), value: utf8("4") });
+    expect(next.header?.revision).toBe(5n);
+    // History survives too.
+    const old = await second.kv.range({ key: utf8("a"), revision: 2n });
+    expect(text(old.kvs[0]?.value)).toBe("1");
+  });
+
+  it("answers bad requests with etcd's codes and messages", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-ts-server-"));
+    const { kv, lease } = await startServer(dir);
+    const failure = async (p: Promise<unknown>) => {
+      try {
+        await p;
+      } catch (err) {
+        return ConnectError.from(err);
+      }
+      throw new Error("expected an error");
+    };
+    const empty = await failure(kv.put({ key: new Uint8Array(), value: utf8("x") }));
+    expect(empty.code).toBe(Code.InvalidArgument);
+    expect(empty.rawMessage).toBe("etcdserver: key is not provided");
+
+    const future = await failure(kv.range({ key: utf8("a"), revision: 1000n }));
+    expect(future.code).toBe(Code.OutOfRange);
+    expect(future.rawMessage).toBe("etcdserver: mvcc: required revision is a future revision");
+
+    const noLease = await failure(kv.put({ key: utf8("a"), value: utf8("x"), lease: 12345n }));
+    expect(noLease.code).toBe(Code.NotFound);
+    expect(noLease.rawMessage).toBe("etcdserver: requested lease not found");
+
+    const tooBig = await failure(lease.leaseGrant({ TTL: 9_000_000_001n }));
+    expect(tooBig.code).toBe(Code.OutOfRange);
+    expect(tooBig.rawMessage).toBe("etcdserver: too large lease TTL");
+
+    const ops = Array.from({ length: 129 }, (_, i) => ({
+      request: { case: "requestPut" as const, value: { key: utf8(`k${i}`), value: utf8("v") } },
+    }));
+    const tooMany = await failure(kv.txn({ success: ops }));
+    expect(tooMany.code).toBe(Code.InvalidArgument);
+    expect(tooMany.rawMessage).toBe("etcdserver: too many operations in txn request");
+  });
+
+  it("revokes a lease's keys in one revision", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-ts-server-"));
+    const { kv, lease } = await startServer(dir);
+    const granted = await lease.leaseGrant({ TTL: 60n });
+    await kv.put({ key: utf8("l1"), value: utf8("x"), lease: granted.ID });
+    await kv.put({ key: utf8("l2"), value: utf8("x"), lease: granted.ID });
+    const before = (await kv.range({ key: utf8("z") })).header?.revision ?? 0n;
+    await lease.leaseRevoke({ ID: granted.ID });
+    const after = await kv.range({ key: utf8("l"), rangeEnd: utf8("m") });
+    expect(after.kvs).toHaveLength(0);
+    expect(after.header?.revision).toBe(before + 1n);
+    const ttl = await lease.leaseTimeToLive({ ID: granted.ID });
+    expect(ttl.TTL).toBe(-1n);
+  });
+});
