@@ -75,7 +75,7 @@ export class Changer {
     const { config, progress } = this.checkAndCopy();
     if (config.voters.isJoint())
       throw new ConfChangeError("can't apply simple config change in joint config");
-    const before = config.voters.incoming.ids;
+    const before = new Set(config.voters.incoming.ids);
     this.apply(config, progress, changes);
     const after = config.voters.incoming.ids;
     let diff = 0;

@@ -1,0 +1,181 @@
+import { describe, expect, it } from "vitest";
+import { decodeConfChangeV2 } from "./confchange/codec.js";
+import { AssertionError, ProposalDroppedError, StepLocalMsgError, StepPeerNotFoundError } from "./errors.js";
+import { RawNode } from "./raw-node.js";
+import type { Ready } from "./ready.js";
+import { isEmptyReady } from "./ready.js";
+import { MemoryStorage } from "./storage.js";
+import { confStateOf } from "./testing/network.js";
+import {
+  ConfChangeTransition,
+  ConfChangeType,
+  EntryType,
+  MessageType,
+  newMessage,
+  StateType,
+} from "./types.js";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function node(storage = new MemoryStorage(confStateOf([1n])), applied = 0): RawNode {
+  return new RawNode({ id: 1n, electionTick: 10, heartbeatTick: 1, storage, applied, random: () => 0 });
+}
+
+/** Handles one Ready the way the README says: persist, (send), apply, advance. */
+function handle(n: RawNode, st: MemoryStorage): Ready {
+  const rd = n.ready();
+  if (rd.snapshot) st.applySnapshot(rd.snapshot);
+  st.append(rd.entries);
+  if (rd.hardState) st.setHardState(rd.hardState);
+  for (const e of rd.committedEntries) {
+    if (e.type === EntryType.ConfChangeV2) n.applyConfChange(decodeConfChangeV2(e.data));
+  }
+  n.advance();
+  return rd;
+}
+
+describe("RawNode", () => {
+  it("a single node campaigns, becomes leader, and commits its proposals through Ready", () => {
+    const st = new MemoryStorage(confStateOf([1n]));
+    const n = node(st);
+    n.campaign();
+    const rd1 = handle(n, st);
+    expect(rd1.softState).toEqual({ lead: 1n, raftState: StateType.Leader });
+    expect(rd1.hardState).toEqual({ term: 1, vote: 1n, commit: 1 });
+    expect(rd1.entries.map((e) => e.index)).toEqual([1]);
+    expect(rd1.committedEntries.map((e) => e.index)).toEqual([1]);
+    expect(rd1.mustSync).toBe(true);
+    expect(n.hasReady()).toBe(false);
+
+    n.propose(enc.encode("hello"));
+    expect(n.hasReady()).toBe(true);
+    const rd2 = handle(n, st);
+    expect(rd2.softState).toBeUndefined();
+    expect(rd2.entries.map((e) => dec.decode(e.data))).toEqual(["hello"]);
+    expect(rd2.committedEntries.map((e) => dec.decode(e.data))).toEqual(["hello"]);
+    expect(rd2.hardState).toEqual({ term: 1, vote: 1n, commit: 2 });
+    expect(n.status().applied).toBe(2);
+  });
+
+  it("ready() twice without advance() is a programming error", () => {
+    const n = node();
+    n.campaign();
+    n.ready();
+    expect(() => n.ready()).toThrow(AssertionError);
+    n.advance();
+    expect(() => n.advance()).toThrow(AssertionError);
+  });
+
+  it("a Ready with nothing to do is empty and hasReady is false", () => {
+    const n = node();
+    expect(n.hasReady()).toBe(false);
+    expect(isEmptyReady(n.ready())).toBe(true);
+  });
+
+  it("restarts from storage: the hard state and log survive, applied entries are not handed out again", () => {
+    const st = new MemoryStorage(confStateOf([1n]));
+    const n = node(st);
+    n.campaign();
+    handle(n, st);
+    n.propose(enc.encode("a"));
+    handle(n, st);
+    const restarted = node(st, 2);
+    expect(restarted.status().hardState).toEqual({ term: 1, vote: 1n, commit: 2 });
+    expect(restarted.hasReady()).toBe(false);
+    // A restart that applied less gets the remaining committed entries again.
+    const behind = node(st, 1);
+    expect(behind.ready().committedEntries.map((e) => dec.decode(e.data))).toEqual(["a"]);
+  });
+
+  it("refuses local message types and responses from unknown peers", () => {
+    const n = node();
+    expect(() => n.step(newMessage({ type: MessageType.MsgHup }))).toThrow(StepLocalMsgError);
+    expect(() => n.step(newMessage({ type: MessageType.MsgAppResp, from: 9n, term: 1 }))).toThrow(
+      StepPeerNotFoundError,
+    );
+    expect(() => n.step(newMessage({ type: MessageType.MsgHeartbeatResp, from: 9n, term: 1 }))).toThrow(
+      "raft: cannot step as peer not found",
+    );
+  });
+
+  it("propose without a leader throws ProposalDroppedError", () => {
+    const n = new RawNode({
+      id: 1n,
+      electionTick: 10,
+      heartbeatTick: 1,
+      storage: new MemoryStorage(confStateOf([1n, 2n])),
+      random: () => 0,
+    });
+    expect(() => n.propose(enc.encode("x"))).toThrow(ProposalDroppedError);
+  });
+
+  it("proposeConfChange + applyConfChange change the membership; the ConfState is returned", () => {
+    const st = new MemoryStorage(confStateOf([1n]));
+    const n = node(st);
+    n.campaign();
+    handle(n, st);
+    n.proposeConfChange({
+      id: 1n,
+      type: ConfChangeType.AddLearnerNode,
+      nodeId: 2n,
+      context: new Uint8Array(),
+    });
+    const rd = n.ready();
+    st.append(rd.entries);
+    if (rd.hardState) st.setHardState(rd.hardState);
+    const cc = rd.committedEntries.find((e) => e.type === EntryType.ConfChange);
+    expect(cc).toBeDefined();
+    const cs = n.applyConfChange({
+      id: 1n,
+      type: ConfChangeType.AddLearnerNode,
+      nodeId: 2n,
+      context: new Uint8Array(),
+    });
+    n.advance();
+    expect(cs.learners).toEqual([2n]);
+    expect(n.status().config.learners).toEqual([2n]);
+    // The leader now replicates to the learner.
+    expect(n.hasReady()).toBe(true);
+    expect(n.ready().messages.some((m) => m.to === 2n && m.type === MessageType.MsgApp)).toBe(true);
+    n.advance();
+  });
+
+  it("joint consensus with auto-leave: the leader proposes leaving once the change is applied", () => {
+    const st = new MemoryStorage(confStateOf([1n]));
+    const n = node(st);
+    n.campaign();
+    handle(n, st);
+    n.proposeConfChange({
+      transition: ConfChangeTransition.JointImplicit,
+      changes: [{ type: ConfChangeType.AddLearnerNode, nodeId: 2n }],
+      context: new Uint8Array(),
+    });
+    handle(n, st);
+    expect(n.status().config.votersOutgoing).toEqual([1n]);
+    // The auto-leave entry is appended on advance and applied in the next Ready.
+    handle(n, st);
+    expect(n.status().config.votersOutgoing).toEqual([]);
+    expect(n.status().config.learners).toEqual([2n]);
+  });
+
+  it("readIndex on a single node answers at once with the commit index", () => {
+    const st = new MemoryStorage(confStateOf([1n]));
+    const n = node(st);
+    n.campaign();
+    handle(n, st);
+    n.readIndex(enc.encode("r1"));
+    const rd = handle(n, st);
+    expect(rd.readStates).toEqual([{ index: 1, requestCtx: enc.encode("r1") }]);
+  });
+
+  it("status reports progress on the leader", () => {
+    const st = new MemoryStorage(confStateOf([1n]));
+    const n = node(st);
+    n.campaign();
+    handle(n, st);
+    const s = n.status();
+    expect(s.softState.raftState).toBe(StateType.Leader);
+    expect(s.progress.get(1n)?.match).toBe(1);
+  });
+});
