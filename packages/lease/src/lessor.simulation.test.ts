@@ -294,7 +294,7 @@ async function simulate(seed: number, steps: number): Promise<void> {
 
 describe("lease simulation", () => {
   it("keeps the lease invariants across leader changes, restarts and lost proposals", async () => {
-    const seeds = Number(process.env.SIM_SEEDS ?? 150);
+    const seeds = Number(process.env.SIM_SEEDS ?? 100);
     const first = Number(process.env.SIM_SEED ?? 1); // SIM_SEED=n SIM_SEEDS=1 replays seed n
     for (let seed = first; seed < first + seeds; seed++) {
       try {
