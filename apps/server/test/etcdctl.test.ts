@@ -144,6 +144,26 @@ describe("etcdctl against a single etcd-ts member", () => {
     }
   });
 
+  it("saves a snapshot whose last 32 bytes are the SHA-256 of the rest", async () => {
+    const { createHash } = await import("node:crypto");
+    const fs = await import("node:fs");
+    const path = await import("node:path");
+    await ctl(["put", "snap-key", "snap-value"]);
+    const file = path.join(tempDir("snap"), "snap.db");
+    const res = await ctl(["snapshot", "save", file]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain(`Snapshot saved at ${file}`);
+    const bytes = fs.readFileSync(file);
+    const body = bytes.subarray(0, bytes.length - 32);
+    expect(
+      createHash("sha256")
+        .update(body)
+        .digest()
+        .equals(bytes.subarray(bytes.length - 32)),
+    ).toBe(true);
+    expect(body.includes(Buffer.from("snap-value"))).toBe(true);
+  });
+
   it("speaks the JSON gateway", async () => {
     const put = await fetch(`http://${member.endpoint}/v3/kv/put`, {
       method: "POST",

@@ -14,9 +14,7 @@ const text = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
 
 const running: EtcdServer[] = [];
 
-async function startServer(
-  dataDir: string,
-): Promise<{
+async function startServer(dataDir: string): Promise<{
   server: EtcdServer;
   kv: ReturnType<typeof createClient<typeof KV>>;
   lease: ReturnType<typeof createClient<typeof Lease>>;

@@ -18,6 +18,7 @@ import {
   type MemberSchema,
   RangeRequestSchema,
   ResponseHeaderSchema,
+  SnapshotResponseSchema,
   StatusResponseSchema,
 } from "@etcd-ts/proto/etcdserverpb";
 import { type InternalRequest, InternalRequestSchema } from "@etcd-ts/proto/internal/request";
@@ -862,7 +863,15 @@ export class EtcdServer implements EtcdApi {
     this.#checkLive(rc);
     const who = await this.#authInfo(rc);
     this.#auth.checkAdminPermitted(who);
-    throw new EtcdError("etcdserver: not capable");
+    for await (const chunk of this.#backend.snapshotChunks(32 * 1024)) {
+      rc.signal.throwIfAborted();
+      yield create(SnapshotResponseSchema, {
+        header: this.#header(),
+        remainingBytes: BigInt(chunk.remainingBytes),
+        blob: chunk.blob,
+        version: serverVersion,
+      });
+    }
   }
 
   async moveLeader(req: pb.MoveLeaderRequest, rc: RequestContext): Promise<pb.MoveLeaderResponse> {
