@@ -95,10 +95,3 @@ export function decodeRevision(bytes: Uint8Array): number {
   assert(value <= BigInt(Number.MAX_SAFE_INTEGER), "auth revision must fit a safe integer");
   return Number(value);
 }
-
-/** keysEqualBytes tells whether two backend keys are equal. */
-export function keysEqualBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}

@@ -27,7 +27,6 @@ import {
   authKeys,
   decodeRevision,
   encodeRevision,
-  keysEqualBytes,
   nameAfterPrefix,
   roleKey,
   userKey,
@@ -138,12 +137,12 @@ export class AuthStore implements PermissionState {
     for await (const [key, stored] of reader.entries()) {
       // Copy: a LevelDB adapter may hand out Buffers, and parsed messages would keep pointing into them.
       const value = Uint8Array.from(stored);
-      if (keysEqualBytes(key, authKeys.enabled)) {
+      if (keysEqual(key, authKeys.enabled)) {
         assert(value.length === 1 && (value[0] === 0 || value[0] === 1), "auth enabled flag must be 0 or 1");
         enabled = value[0] === 1;
         continue;
       }
-      if (keysEqualBytes(key, authKeys.revision)) {
+      if (keysEqual(key, authKeys.revision)) {
         revision = decodeRevision(value);
         continue;
       }
