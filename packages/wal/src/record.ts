@@ -35,9 +35,57 @@ export class RecordDecodeError extends Error {
   override name = "RecordDecodeError";
 }
 
+/**
+ * The two messages on the write path (WalRecord and Entry) are encoded by hand: they are written once per
+ * entry, and the generic encoder costs several microseconds each. The output is byte-for-byte what
+ * protobuf-es writes for the same message (proto3: zero scalars and empty bytes omitted), which
+ * record.test.ts checks against toBinary. Everything else, and all reading, uses the generated schemas.
+ */
+
+/** varintBytes returns the size of the varint encoding of a non-negative safe integer. */
+function varintBytes(value: number): number {
+  let n = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 0x80);
+    n++;
+  }
+  return n;
+}
+
+/** writeVarint writes a non-negative safe integer as a varint at `at` and returns the offset after it. */
+function writeVarint(out: Uint8Array, at: number, value: number): number {
+  while (value >= 0x80) {
+    out[at++] = (value % 0x80) | 0x80;
+    value = Math.floor(value / 0x80);
+  }
+  out[at++] = value;
+  return at;
+}
+
 /** encodeRecord returns the WalRecord bytes for `data` with its (already chained) checksum `crc`. */
 export function encodeRecord(type: WalRecordType, data: Uint8Array, crc: number): Uint8Array {
-  return toBinary(WalRecordSchema, create(WalRecordSchema, { type, crc, data }));
+  const size =
+    (type !== 0 ? 1 + varintBytes(type) : 0) +
+    (crc !== 0 ? 1 + varintBytes(crc) : 0) +
+    (data.length > 0 ? 1 + varintBytes(data.length) + data.length : 0);
+  const out = new Uint8Array(size);
+  let at = 0;
+  if (type !== 0) {
+    out[at++] = 0x08; // field 1, varint
+    at = writeVarint(out, at, type);
+  }
+  if (crc !== 0) {
+    out[at++] = 0x10; // field 2, varint
+    at = writeVarint(out, at, crc);
+  }
+  if (data.length > 0) {
+    out[at++] = 0x1a; // field 3, length-delimited
+    at = writeVarint(out, at, data.length);
+    out.set(data, at);
+    at += data.length;
+  }
+  assert(at === size, "WalRecord encoding fills its buffer");
+  return out;
 }
 
 /** chainCrc returns the chained checksum of a record's data after `previousCrc`. */
@@ -71,18 +119,45 @@ function fromUint64(value: bigint, what: string): number {
   return Number(value);
 }
 
-/** encodeEntry returns the etcdts.raft.v1.Entry bytes of `entry`. */
+/** encodeEntry returns the etcdts.raft.v1.Entry bytes of `entry` (by hand; see encodeRecord). */
 export function encodeEntry(entry: Entry): Uint8Array {
-  assert(entry.type === 0 || entry.type === 1 || entry.type === 2, `unknown entry type ${entry.type}`);
-  return toBinary(
-    EntrySchema,
-    create(EntrySchema, {
-      term: toUint64(entry.term, "entry term"),
-      index: toUint64(entry.index, "entry index"),
-      type: entry.type,
-      data: entry.data,
-    }),
+  const { term, index, type, data } = entry;
+  assert(type === 0 || type === 1 || type === 2, `unknown entry type ${type}`);
+  assert(
+    Number.isSafeInteger(term) && term >= 0,
+    `entry term must be a non-negative safe integer, got ${term}`,
   );
+  assert(
+    Number.isSafeInteger(index) && index >= 0,
+    `entry index must be a non-negative safe integer, got ${index}`,
+  );
+  const size =
+    (term !== 0 ? 1 + varintBytes(term) : 0) +
+    (index !== 0 ? 1 + varintBytes(index) : 0) +
+    (type !== 0 ? 2 : 0) +
+    (data.length > 0 ? 1 + varintBytes(data.length) + data.length : 0);
+  const out = new Uint8Array(size);
+  let at = 0;
+  if (term !== 0) {
+    out[at++] = 0x08; // field 1, varint
+    at = writeVarint(out, at, term);
+  }
+  if (index !== 0) {
+    out[at++] = 0x10; // field 2, varint
+    at = writeVarint(out, at, index);
+  }
+  if (type !== 0) {
+    out[at++] = 0x18; // field 3, varint
+    out[at++] = type;
+  }
+  if (data.length > 0) {
+    out[at++] = 0x22; // field 4, length-delimited
+    at = writeVarint(out, at, data.length);
+    out.set(data, at);
+    at += data.length;
+  }
+  assert(at === size, "Entry encoding fills its buffer");
+  return out;
 }
 
 /** decodeEntry parses etcdts.raft.v1.Entry bytes. */

@@ -310,3 +310,22 @@ describe("Wal.readSnapshotMarkers", () => {
     expect(fs.listFiles().map((path) => fs.readFile(path))).toEqual(before);
   });
 });
+
+describe("Wal.releaseTo and crashes", () => {
+  it("leaves a log that opens at the snapshot when a crash interrupts a release", async () => {
+    for (let unlinksBeforeCrash = 0; unlinksBeforeCrash < 4; unlinksBeforeCrash++) {
+      const fs = new MemWalFs();
+      const wal = await Wal.create(DIR, META, { fs, segmentBytes: 512 });
+      for (let i = 1; i <= 40; i++) await wal.save(hs(1, i), [entry(i, 1, "some payload")]);
+      await wal.saveSnapshot({ index: 35, term: 1 });
+      fs.crashAfter(unlinksBeforeCrash);
+      await wal.releaseTo(35).catch(() => undefined);
+      await wal.close();
+      fs.crash({ random: () => 0.99 });
+      const { entries: read, hardState, wal: again } = await reopen(fs, {}, { index: 35, term: 1 });
+      expect(read.map((e) => e.index)).toEqual([36, 37, 38, 39, 40]);
+      expect(hardState).toEqual(hs(1, 40));
+      await again.close();
+    }
+  });
+});

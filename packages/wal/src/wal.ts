@@ -459,7 +459,15 @@ export class Wal {
   private becomeReady(): void {
     this.phase = "ready";
     this.queuedLastIndex = this.lastIndex;
-    this.prepareNext();
+    this.prepareIfHalfFull();
+  }
+
+  /**
+   * prepareIfHalfFull starts preparing the next segment once the tail is half full: early enough that the
+   * cut finds it ready, late enough that an idle or fresh log does not write a segment of zeros for nothing.
+   */
+  private prepareIfHalfFull(): void {
+    if (!this.prepared && this.tail && this.tail.offset >= this.s.segmentBytes / 2) this.prepareNext();
   }
 
   private enqueue(records: PendingRecord[], bytes: number, onDurable: () => void): Promise<void> {
@@ -512,6 +520,7 @@ export class Wal {
       }
       const tail = this.tail;
       assert(tail, "a ready log has a tail segment");
+      this.prepareIfHalfFull();
       if (tail.offset >= this.s.segmentBytes) {
         try {
           await this.cut();
@@ -541,8 +550,9 @@ export class Wal {
    */
   private async cut(): Promise<void> {
     const tail = this.tail;
-    assert(tail && this.metadata && this.prepared, "cut needs a tail, metadata and a prepared segment");
-    const prepared = await this.prepared;
+    assert(tail && this.metadata, "cut needs a tail and metadata");
+    if (!this.prepared) this.prepareNext();
+    const prepared = await this.prepared!;
     this.prepared = undefined;
     await tail.handle.truncate(tail.offset);
     await tail.handle.fdatasync();
@@ -568,7 +578,7 @@ export class Wal {
     this.segments.push(segment);
     this.tail = { handle: prepared.handle, ...segment, offset: SEGMENT_HEADER_BYTES + buffer.length };
     await tail.handle.close();
-    this.prepareNext();
+    this.prepareIfHalfFull();
   }
 
   /** prepareNext starts preparing the next segment in the background; cut awaits it. */
