@@ -33,7 +33,7 @@ import {
 } from "./auth-backend.js";
 import { AuthError } from "./errors.js";
 import { compareKeys, isValidPermissionRange, keysEqual } from "./key-interval.js";
-import { comparePassword, decodeHashedPassword } from "./password.js";
+import { burnPasswordCheck, comparePassword, decodeHashedPassword } from "./password.js";
 import {
   type CheckedRequest,
   checkAdminPermitted,
@@ -485,7 +485,10 @@ export class AuthStore implements PermissionState {
   async checkPassword(username: string, password: string): Promise<number> {
     if (!this.#enabled) throw new AuthError("authNotEnabled");
     const user = this.#users.get(username);
-    if (user === undefined || (user.options?.noPassword ?? false)) throw new AuthError("authFailed");
+    if (user === undefined || (user.options?.noPassword ?? false)) {
+      await burnPasswordCheck(password);
+      throw new AuthError("authFailed");
+    }
     const revision = this.#revision;
     const hash = user.password;
     if (!(await comparePassword(password, hash))) throw new AuthError("authFailed");

@@ -69,3 +69,15 @@ export async function comparePassword(password: string, hash: Uint8Array): Promi
   if (hash.length === 0) return false;
   return bcrypt.compare(password, Buffer.from(hash).toString("utf8"));
 }
+
+let decoyHash: Promise<string> | undefined;
+
+/**
+ * burnPasswordCheck spends about as long as a real check at the default cost and always fails. Checking the
+ * password of an unknown user this way keeps response times from telling which user names exist.
+ */
+export async function burnPasswordCheck(password: string): Promise<false> {
+  decoyHash ??= bcrypt.hash(`decoy-${Math.random()}`, defaultBcryptCost);
+  await bcrypt.compare(password, await decoyHash);
+  return false;
+}
