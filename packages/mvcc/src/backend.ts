@@ -64,12 +64,15 @@ export interface LevelSublevelLike {
     lt: Uint8Array;
     limit: number;
     snapshot: LevelSnapshotLike;
+    highWaterMarkBytes: number;
   }): LevelIteratorLike;
   snapshot(): LevelSnapshotLike;
   batch(): LevelChainedBatchLike;
 }
 
 const SCAN_CHUNK = 1000;
+/** SCAN_HIGH_WATER_BYTES lets one native read return a whole chunk of typical entries. */
+const SCAN_HIGH_WATER_BYTES = 1024 * 1024;
 
 /** levelBackend adapts a classic-level sublevel (view key and value encodings) to the store's Backend. */
 export function levelBackend(sublevel: LevelSublevelLike): Backend {
@@ -80,7 +83,13 @@ export function levelBackend(sublevel: LevelSublevelLike): Backend {
         get: (key) => sublevel.get(key, { snapshot }),
         getMany: (keys) => sublevel.getMany([...keys], { snapshot }),
         async scan(from, to, limit) {
-          const iterator = sublevel.iterator({ gte: from, lt: to, limit, snapshot });
+          const iterator = sublevel.iterator({
+            gte: from,
+            lt: to,
+            limit,
+            snapshot,
+            highWaterMarkBytes: SCAN_HIGH_WATER_BYTES,
+          });
           try {
             const out: BackendEntry[] = [];
             while (out.length < limit) {

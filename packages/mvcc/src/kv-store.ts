@@ -1,15 +1,12 @@
-import { create } from "@bufbuild/protobuf";
-import {
-  type DeleteRangeRequest,
-  type DeleteRangeResponse,
-  type PutRequest,
-  type PutResponse,
-  type RangeRequest,
-  type RangeResponse,
-  type RequestOp,
-  type TxnRequest,
-  TxnRequestSchema,
-  type TxnResponse,
+import type {
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  TxnRequest,
+  TxnResponse,
 } from "@etcd-ts/proto/etcdserverpb";
 import type { KeyValue } from "@etcd-ts/proto/mvccpb";
 import { assert } from "./assert.js";
@@ -17,11 +14,12 @@ import type { Backend, BackendBatch, BackendSnapshot } from "./backend.js";
 import { crc32cUpdate } from "./crc32c.js";
 import { ErrCompacted, ErrFutureRevision } from "./errors.js";
 import { keyFromString, keyToString, toKeyRange } from "./key-range.js";
+import { decodeKeyValue } from "./key-value-codec.js";
 import { checkRangeSort, executeRange } from "./range-request.js";
 import { decodeRevisionKey, isRevisionKey, type Revision, revisionLowerBound } from "./revision.js";
 import { TreeIndex } from "./tree-index.js";
 import { checkPutRequest, checkTxnRequest, DEFAULT_MAX_TXN_OPS } from "./txn-check.js";
-import { type Change, decodeKeyValue, readKeyValues, WriteTxn } from "./write-txn.js";
+import { type Change, readKeyValues, WriteTxn } from "./write-txn.js";
 
 /** DEFAULT_COMPACTION_BATCH_LIMIT is etcd's --compaction-batch-limit: revisions deleted per backend batch. */
 export const DEFAULT_COMPACTION_BATCH_LIMIT = 1000;
@@ -232,7 +230,7 @@ export class KvStore {
         for (const [rawKey, value] of entries) {
           assert(isRevisionKey(rawKey), "unexpected key in the mvcc keyspace");
           const { revision, tombstone } = decodeRevisionKey(rawKey);
-          const kv = decodeKeyValue(value);
+          const kv = decodeKeyValue(value, false);
           const key = keyToString(kv.key);
           const index = this.index.getOrCreate(key);
           if (tombstone) index.restoreTombstone(revision);
@@ -290,10 +288,13 @@ export class KvStore {
     assert(!this.closed, "store is closed");
     assert(this.pending === undefined, "a write is already pending; writes must be applied one at a time");
     this.pending = "executing";
-    const snapshot = this.backend.snapshot();
+    let snapshot: BackendSnapshot | undefined;
     const txn = new WriteTxn({
       index: this.index,
-      snapshot,
+      snapshot: () => {
+        snapshot ??= this.backend.snapshot();
+        return snapshot;
+      },
       batch,
       beginMain: this.currentMain,
       compactMain: this.compactMain,
@@ -315,7 +316,7 @@ export class KvStore {
       this.pending = undefined;
       throw error;
     } finally {
-      await snapshot.close();
+      if (snapshot !== undefined) await snapshot.close();
     }
   }
 
@@ -325,18 +326,6 @@ export class KvStore {
       txn.check(request, path);
       return txn.runTxn(request, path);
     });
-  }
-
-  private async executeOne<R>(
-    op: RequestOp["request"],
-    batch: BackendBatch,
-    pick: (response: TxnResponse) => R | undefined,
-  ): Promise<PendingWrite<R>> {
-    const request = create(TxnRequestSchema, { success: [{ request: op }] });
-    const write = await this.executeTxn(request, batch);
-    const response = pick(write.response);
-    assert(response !== undefined, "single-op txn without its response");
-    return { ...write, response };
   }
 
   /**
@@ -352,9 +341,10 @@ export class KvStore {
   /** put writes one key (prev_kv, ignore_value, ignore_lease as in etcd). */
   async put(request: PutRequest, batch: BackendBatch): Promise<PendingWrite<PutResponse>> {
     checkPutRequest(request);
-    return this.executeOne({ case: "requestPut", value: request }, batch, (r) =>
-      r.responses[0]?.response.case === "responsePut" ? r.responses[0].response.value : undefined,
-    );
+    return this.execute(batch, async (txn) => {
+      txn.checkPut(request);
+      return txn.put(request);
+    });
   }
 
   /** deleteRange deletes the live keys of a range; deleting nothing keeps the revision. */
@@ -362,9 +352,7 @@ export class KvStore {
     request: DeleteRangeRequest,
     batch: BackendBatch,
   ): Promise<PendingWrite<DeleteRangeResponse>> {
-    return this.executeOne({ case: "requestDeleteRange", value: request }, batch, (r) =>
-      r.responses[0]?.response.case === "responseDeleteRange" ? r.responses[0].response.value : undefined,
-    );
+    return this.execute(batch, (txn) => txn.deleteRange(request));
   }
 
   /**
@@ -453,7 +441,7 @@ export class KvStore {
         const doomed: Uint8Array[] = [];
         for (const [rawKey, value] of entries) {
           const { revision } = decodeRevisionKey(rawKey);
-          const key = keyToString(decodeKeyValue(value).key);
+          const key = keyToString(decodeKeyValue(value, false).key);
           if (!this.index.hasRevision(key, revision)) doomed.push(rawKey);
         }
         const finished = entries.length < this.compactionBatchLimit;
@@ -503,7 +491,7 @@ export class KvStore {
         for (const [rawKey, value] of entries) {
           const { revision } = decodeRevisionKey(rawKey);
           if (revision.main <= compactMain) {
-            const key = keyToString(decodeKeyValue(value).key);
+            const key = keyToString(decodeKeyValue(value, false).key);
             if (!this.index.hasRevision(key, revision)) continue;
           }
           hash = crc32cUpdate(hash, rawKey);

@@ -1,4 +1,4 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import {
   type Compare,
   Compare_CompareTarget,
@@ -19,12 +19,13 @@ import {
   type TxnResponse,
   TxnResponseSchema,
 } from "@etcd-ts/proto/etcdserverpb";
-import { type KeyValue, KeyValueSchema } from "@etcd-ts/proto/mvccpb";
+import type { KeyValue } from "@etcd-ts/proto/mvccpb";
 import { assert } from "./assert.js";
 import type { BackendBatch, BackendSnapshot } from "./backend.js";
 import { type ComparedKey, compareHolds, MISSING_KEY } from "./compare.js";
 import { ErrCompacted, ErrFutureRevision, ErrKeyNotFound, ErrLeaseNotFound } from "./errors.js";
 import { type KeyRange, keyFromString, keyToString, rangeContains, toKeyRange } from "./key-range.js";
+import { decodeKeyValue, encodeKeyValue } from "./key-value-codec.js";
 import { executeRange } from "./range-request.js";
 import { encodeRevisionKey, type Revision } from "./revision.js";
 import type { IndexedKey, TreeIndex } from "./tree-index.js";
@@ -48,7 +49,8 @@ export interface Change {
 /** TxnEnvironment is what a write txn reads from and writes to; the store builds it for each txn. */
 export interface TxnEnvironment {
   readonly index: TreeIndex;
-  readonly snapshot: BackendSnapshot;
+  /** snapshot opens (once, on first use) a read view of the backend consistent with the index. */
+  snapshot(): BackendSnapshot;
   readonly batch: BackendBatch;
   /** beginMain is the store revision when the txn started; its changes get beginMain + 1. */
   readonly beginMain: number;
@@ -62,11 +64,6 @@ export interface TxnEnvironment {
 interface TxnPath {
   readonly succeeded: boolean;
   readonly nested: TxnPath[];
-}
-
-/** decodeKeyValue reads a stored KeyValue. */
-export function decodeKeyValue(bytes: Uint8Array): KeyValue {
-  return fromBinary(KeyValueSchema, bytes);
 }
 
 /** readKeyValues fetches the stored values of resolved keys through a snapshot, asserting they exist. */
@@ -153,7 +150,7 @@ export class WriteTxn {
   /** fetch reads values of keys resolved as of now: overlay values from memory, the rest from the snapshot. */
   private async fetch(keys: readonly IndexedKey[]): Promise<KeyValue[]> {
     const stored = keys.filter((k) => k.modified.main !== this.main);
-    const values = await readKeyValues(this.env.snapshot, stored);
+    const values = stored.length > 0 ? await readKeyValues(this.env.snapshot(), stored) : [];
     let next = 0;
     return keys.map((k) => {
       if (k.modified.main === this.main) {
@@ -208,7 +205,7 @@ export class WriteTxn {
     }
     const values =
       compare.target === Compare_CompareTarget.VALUE
-        ? await readKeyValues(this.env.snapshot, keys)
+        ? await readKeyValues(this.env.snapshot(), keys)
         : undefined;
     return keys.every((k, i) => {
       const compared: ComparedKey = values?.[i] ?? {
@@ -239,17 +236,9 @@ export class WriteTxn {
         if (revision > 0n && revision < BigInt(this.env.compactMain)) throw new ErrCompacted();
         break;
       }
-      case "requestPut": {
-        const put = op.request.value;
-        if (put.ignoreValue || put.ignoreLease) {
-          const index = this.env.index.get(keyToString(put.key));
-          if (index === undefined || !index.isLive()) throw new ErrKeyNotFound();
-        }
-        if (!put.ignoreLease && put.lease !== 0n && this.env.leaseExists !== undefined) {
-          if (!this.env.leaseExists(put.lease)) throw new ErrLeaseNotFound();
-        }
+      case "requestPut":
+        this.checkPut(op.request.value);
         break;
-      }
       case "requestTxn": {
         const path = nestedPaths[nested];
         assert(path !== undefined, "nested txn without decided path");
@@ -259,6 +248,17 @@ export class WriteTxn {
       case "requestDeleteRange":
       case undefined:
         break;
+    }
+  }
+
+  /** checkPut validates a put against the state before the txn: ignore flags need the key, leases must exist. */
+  checkPut(put: PutRequest): void {
+    if (put.ignoreValue || put.ignoreLease) {
+      const index = this.env.index.get(keyToString(put.key));
+      if (index === undefined || !index.isLive()) throw new ErrKeyNotFound();
+    }
+    if (!put.ignoreLease && put.lease !== 0n && this.env.leaseExists !== undefined) {
+      if (!this.env.leaseExists(put.lease)) throw new ErrLeaseNotFound();
     }
   }
 
@@ -305,7 +305,7 @@ export class WriteTxn {
     let response: RangeResponse;
     if (revision > 0n && revision < BigInt(this.env.beginMain)) {
       const keys = this.env.index.range(range, Number(revision));
-      response = await executeRange(request, keys, (k) => readKeyValues(this.env.snapshot, k), 0n);
+      response = await executeRange(request, keys, (k) => readKeyValues(this.env.snapshot(), k), 0n);
     } else {
       response = await executeRange(request, this.resolveLatest(range), (k) => this.fetch(k), 0n);
     }
@@ -328,15 +328,16 @@ export class WriteTxn {
     }
     if (request.ignoreValue) assert(prevKv, "ignore_value on a missing key passed the check");
     const revision = this.nextRevision();
-    const kv = create(KeyValueSchema, {
+    const kv: KeyValue = {
+      $typeName: "mvccpb.KeyValue",
       key: request.key,
-      value: request.ignoreValue ? (prevKv?.value ?? new Uint8Array(0)) : request.value,
       createRevision: info === undefined ? BigInt(revision.main) : BigInt(info.created),
       modRevision: BigInt(revision.main),
       version: info === undefined ? 1n : BigInt(info.version + 1),
+      value: request.ignoreValue ? (prevKv?.value ?? new Uint8Array(0)) : request.value,
       lease: request.ignoreLease ? prevLease : request.lease,
-    });
-    this.env.batch.put(encodeRevisionKey(revision), toBinary(KeyValueSchema, kv));
+    };
+    this.env.batch.put(encodeRevisionKey(revision), encodeKeyValue(kv));
     this.overlay.set(key, kv);
     this.changes.push({ key, revision, deleted: false, kv, prevKv, prevLease });
     const response = create(PutResponseSchema, { header: this.header() });
@@ -355,8 +356,16 @@ export class WriteTxn {
     const prevKvs = needPrev ? await this.fetch(keys) : undefined;
     keys.forEach((k, i) => {
       const revision = this.nextRevision();
-      const kv = create(KeyValueSchema, { key: keyFromString(k.key), modRevision: BigInt(revision.main) });
-      this.env.batch.put(encodeRevisionKey(revision, true), toBinary(KeyValueSchema, kv));
+      const kv: KeyValue = {
+        $typeName: "mvccpb.KeyValue",
+        key: keyFromString(k.key),
+        createRevision: 0n,
+        modRevision: BigInt(revision.main),
+        version: 0n,
+        value: new Uint8Array(0),
+        lease: 0n,
+      };
+      this.env.batch.put(encodeRevisionKey(revision, true), encodeKeyValue(kv));
       const prevLease = this.latestLease(k.key);
       this.overlay.set(k.key, null);
       this.changes.push({ key: k.key, revision, deleted: true, kv, prevKv: prevKvs?.[i], prevLease });
