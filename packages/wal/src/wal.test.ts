@@ -329,3 +329,23 @@ describe("Wal.releaseTo and crashes", () => {
     }
   });
 });
+
+describe("Wal index gaps", () => {
+  it("fails with WalIndexGapError when the entries skip indexes after the marker read from", async () => {
+    const fs = new MemWalFs();
+    const wal = await Wal.create(DIR, META, { fs, segmentBytes: 4096 });
+    await wal.save(hs(1, 3), entries(1, 3));
+    // A snapshot from the leader moves the log to index 10; entries continue at 11.
+    await wal.saveSnapshot({ index: 10, term: 2 });
+    await wal.save(hs(2, 11), entries(11, 12, 2));
+    await wal.close();
+    expect((await reopen(fs, {}, { index: 10, term: 2 })).entries.map((e) => e.index)).toEqual([11, 12]);
+    const error = await reopen(fs).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WalIndexGapError);
+    expect(error).toMatchObject({
+      expectedIndex: 4,
+      foundIndex: 11,
+      message: "wal: slice bounds out of range",
+    });
+  });
+});
