@@ -63,7 +63,7 @@ export class Unstable {
   truncateAndAppend(ents: Entry[]): void {
     const after = ents[0]!.index;
     if (after === this.offset + this.entries.length) {
-      this.entries = this.entries.concat(ents);
+      for (const e of ents) this.entries.push(e);
     } else if (after <= this.offset) {
       // The whole unstable part is replaced; earlier entries live in storage.
       this.offset = after;

@@ -195,8 +195,12 @@ export class RaftLog {
 
   /** termOrUndefined is `term` returning undefined instead of throwing for an unavailable entry. */
   termOrUndefined(i: number): number | undefined {
+    // Bounds are checked here rather than by catching: this is on the hot path of every append.
+    if (i < this.firstIndex() - 1 || i > this.lastIndex()) return undefined;
+    const t = this.unstable.maybeTerm(i);
+    if (t !== undefined) return t;
     try {
-      return this.term(i);
+      return this.storage.term(i);
     } catch (e) {
       if (e instanceof CompactedError || e instanceof UnavailableError) return undefined;
       throw e;

@@ -158,7 +158,9 @@ export class MemoryStorage implements Storage {
       offset <= this.ents.length,
       () => `missing log entry [last: ${this.lastIndex()}, append at: ${ents[0]!.index}]`,
     );
-    this.ents = this.ents.slice(0, offset).concat(ents);
+    // Truncate any conflicting suffix, then append in place (no copy of the retained log).
+    if (offset < this.ents.length) this.ents.length = offset;
+    for (const e of ents) this.ents.push(e);
   }
 }
 

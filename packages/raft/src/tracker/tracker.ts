@@ -73,8 +73,21 @@ export class ProgressTracker {
 
   /** visit calls f for every tracked node in ascending id order (deterministic). */
   visit(f: (id: bigint, pr: Progress) => void): void {
+    for (const id of this.sortedIds()) {
+      const pr = this.progress.get(id);
+      if (pr !== undefined) f(id, pr);
+    }
+  }
+
+  private sortedCache: { map: ProgressMap; size: number; ids: bigint[] } | undefined = undefined;
+
+  /** sortedIds returns the tracked ids in ascending order, cached while the progress map is unchanged. */
+  private sortedIds(): bigint[] {
+    const c = this.sortedCache;
+    if (c !== undefined && c.map === this.progress && c.size === this.progress.size) return c.ids;
     const ids = [...this.progress.keys()].sort(compareIds);
-    for (const id of ids) f(id, this.progress.get(id)!);
+    this.sortedCache = { map: this.progress, size: this.progress.size, ids };
+    return ids;
   }
 
   /** quorumActive reports whether a quorum of voters was recently active. */
