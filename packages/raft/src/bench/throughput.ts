@@ -33,7 +33,10 @@ const nodes = new Map(
       storage,
       maxSizePerMsg: 1024 * 1024,
       maxInflightMsgs: 256,
-      random: (n) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n,
+      random: (n) => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return seed % n;
+      },
     });
     return [id, { node, storage, applied: 0, compactedTo: 0 }] as [
       bigint,
