@@ -88,8 +88,17 @@ try {
     const wals = [];
     const ratios = [];
     for (let r = 0; r < rounds; r++) {
-      const rawRate = await slice(raw.run);
-      const walRate = await slice((running) => wal.run(running, entriesPerCall, callers));
+      // Alternate which goes first, so neither always follows the other.
+      const runWal = () => slice((running) => wal.run(running, entriesPerCall, callers));
+      let rawRate;
+      let walRate;
+      if (r % 2 === 0) {
+        rawRate = await slice(raw.run);
+        walRate = await runWal();
+      } else {
+        walRate = await runWal();
+        rawRate = await slice(raw.run);
+      }
       raws.push(rawRate);
       wals.push(walRate);
       ratios.push(walRate / rawRate);

@@ -398,8 +398,9 @@ export class Wal {
    * go first, so a crash in between leaves a contiguous log.
    */
   async releaseTo(index: number): Promise<void> {
-    const blocked = this.writeBlocked();
-    if (blocked) throw blocked;
+    if (this.phase === "closed") throw new WalClosedError();
+    if (this.failure) throw this.failure;
+    assert(this.phase === "ready", "readAll must run before segments are released");
     // Segment k holds entries after its base index, up to the next segment's base index, so it is
     // releasable once that is <= index. The tail segment never is.
     let releasable = 0;
@@ -408,8 +409,11 @@ export class Wal {
     }
     const count = Math.max(0, releasable - this.s.retainSegments);
     if (count === 0) return;
-    const victims = this.segments.splice(0, count);
-    for (const segment of victims) await this.s.fs.unlink(this.segmentPath(segment));
+    // Forget each segment only once its file is gone, so a failed unlink can be retried by a later call.
+    for (let i = 0; i < count; i++) {
+      await this.s.fs.unlink(this.segmentPath(this.segments[0]!));
+      this.segments.shift();
+    }
     await this.s.fs.fsyncDir(this.dir);
   }
 
@@ -453,6 +457,7 @@ export class Wal {
     if (this.phase === "closed") return new WalClosedError();
     if (this.failure) return this.failure;
     assert(this.phase === "ready", "readAll must run before the log is written");
+    if (this.queue.length >= this.s.maxPendingSaves) return new WalBusyError(this.s.maxPendingSaves);
     return undefined;
   }
 
@@ -471,9 +476,6 @@ export class Wal {
   }
 
   private enqueue(records: PendingRecord[], bytes: number, onDurable: () => void): Promise<void> {
-    if (this.queue.length >= this.s.maxPendingSaves) {
-      return Promise.reject(new WalBusyError(this.s.maxPendingSaves));
-    }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ records, bytes, onDurable, resolve, reject });
       this.scheduleFlush();
