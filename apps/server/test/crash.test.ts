@@ -19,8 +19,14 @@ async function put(endpoint: string, key: string, value: string): Promise<number
   return Number(body.header.revision);
 }
 
-async function get(endpoint: string, key: string): Promise<{ value?: string; modRevision?: number; revision: number }> {
-  const res = await fetch(`http://${endpoint}/v3/kv/range`, { method: "POST", body: JSON.stringify({ key: b64(key) }) });
+async function get(
+  endpoint: string,
+  key: string,
+): Promise<{ value?: string; modRevision?: number; revision: number }> {
+  const res = await fetch(`http://${endpoint}/v3/kv/range`, {
+    method: "POST",
+    body: JSON.stringify({ key: b64(key) }),
+  });
   const body = (await res.json()) as {
     header: { revision: string };
     kvs?: Array<{ value?: string; mod_revision: string }>;

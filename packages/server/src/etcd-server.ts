@@ -271,7 +271,7 @@ export class EtcdServer implements EtcdApi {
     await this.#reattachLeases();
     const tokenProvider = await createTokenProvider(this.config.authToken, {
       now: () => Date.now(),
-      random: () => randomInt(0, 2 ** 48) / 2 ** 48,
+      random: () => randomInt(0, 2 ** 47) / 2 ** 47,
     });
     this.#auth = await AuthStore.open(
       levelAuthReader(this.#backend.sublevel("auth") as never),
@@ -922,10 +922,17 @@ export class EtcdServer implements EtcdApi {
 
   async authenticate(req: pb.AuthenticateRequest, rc: RequestContext): Promise<pb.AuthenticateResponse> {
     this.#checkLive(rc);
-    await this.#auth.checkPassword(req.name, req.password);
+    const checkedRevision = await this.#auth.checkPassword(req.name, req.password);
     const prefix = this.#auth.tokenProvider?.genTokenPrefix() ?? "";
     const res = (await this.#propose(
-      { case: "authenticate", value: { name: req.name, simpleTokenPrefix: prefix } as never },
+      {
+        case: "authenticate",
+        value: {
+          name: req.name,
+          simpleTokenPrefix: prefix,
+          checkedRevision: BigInt(checkedRevision),
+        } as never,
+      },
       undefined,
     )) as { token: string };
     return create(AuthenticateResponseSchema, { header: this.#header(), token: res.token });

@@ -192,6 +192,7 @@ export class Applier {
         const token = await auth.applyAuthenticate(r.value.name, {
           index,
           simpleTokenPrefix: r.value.simpleTokenPrefix,
+          checkedRevision: Number(r.value.checkedRevision),
         });
         return { token };
       }

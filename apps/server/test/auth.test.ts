@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { etcdctl, type Member, startMember, tempDir } from "./harness.js";
+
+// RBAC end to end with Debian's etcdctl: users, roles, permissions, tokens.
+describe("auth with etcdctl", () => {
+  let member: Member;
+  const ctl = (args: string[], input?: string) => etcdctl(member.endpoint, args, input);
+
+  beforeAll(async () => {
+    member = await startMember({ dataDir: tempDir("auth"), args: ["--bcrypt-cost", "4"] });
+  }, 30_000);
+
+  afterAll(async () => {
+    await member?.stop();
+  });
+
+  it("refuses to enable auth without a root user", async () => {
+    const res = await ctl(["auth", "enable"]);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain("etcdserver: root user does not exist");
+  });
+
+  it("enables auth and enforces key permissions per user", async () => {
+    expect((await ctl(["user", "add", "root", "--new-user-password=rootpw"])).stdout).toBe(
+      "User root created\n",
+    );
+    expect((await ctl(["user", "add", "alice", "--new-user-password=alicepw"])).stdout).toBe(
+      "User alice created\n",
+    );
+    expect((await ctl(["role", "add", "app"])).stdout).toBe("Role app created\n");
+    const grant = await ctl(["role", "grant-permission", "app", "readwrite", "/app/", "--prefix=true"]);
+    expect(grant.stdout).toBe("Role app updated\n");
+    expect((await ctl(["user", "grant-role", "alice", "app"])).stdout).toBe(
+      "Role app is granted to user alice\n",
+    );
+    expect((await ctl(["auth", "enable"])).stdout).toBe("Authentication Enabled\n");
+
+    expect((await ctl(["put", "/app/x", "1", "--user=alice:alicepw"])).stdout).toBe("OK\n");
+    expect((await ctl(["get", "/app/x", "--user=alice:alicepw", "--print-value-only"])).stdout).toBe("1\n");
+    const denied = await ctl(["put", "/other", "1", "--user=alice:alicepw"]);
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toContain("etcdserver: permission denied");
+    const readDenied = await ctl(["get", "/other", "--user=alice:alicepw"]);
+    expect(readDenied.stderr).toContain("etcdserver: permission denied");
+    const wrong = await ctl(["get", "/app/x", "--user=alice:nope"]);
+    expect(wrong.stderr).toContain("etcdserver: authentication failed, invalid user ID or password");
+    const anonymous = await ctl(["get", "/app/x"]);
+    expect(anonymous.code).not.toBe(0);
+
+    expect((await ctl(["put", "/other", "2", "--user=root:rootpw"])).stdout).toBe("OK\n");
+    expect((await ctl(["user", "list", "--user=root:rootpw"])).stdout).toBe("alice\nroot\n");
+    expect((await ctl(["auth", "disable", "--user=root:rootpw"])).stdout).toBe("Authentication Disabled\n");
+    expect((await ctl(["get", "/other", "--print-value-only"])).stdout).toBe("2\n");
+  });
+});
