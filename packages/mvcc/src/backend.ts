@@ -31,6 +31,12 @@ export interface BackendSnapshot {
  */
 export interface Backend {
   snapshot(): BackendSnapshot;
+  /**
+   * getManyNow reads several values from an implicit snapshot taken synchronously when it is called (what
+   * classic-level guarantees for getMany), so a read issued in the same tick as an index lookup is consistent
+   * with it without the cost of an explicit snapshot.
+   */
+  getManyNow(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
   write(fill: (batch: BackendBatch) => void): Promise<void>;
 }
 
@@ -58,7 +64,7 @@ export interface LevelChainedBatchLike {
  */
 export interface LevelSublevelLike {
   get(key: Uint8Array, options: { snapshot: LevelSnapshotLike }): Promise<Uint8Array | undefined>;
-  getMany(keys: Uint8Array[], options: { snapshot: LevelSnapshotLike }): Promise<(Uint8Array | undefined)[]>;
+  getMany(keys: Uint8Array[], options?: { snapshot: LevelSnapshotLike }): Promise<(Uint8Array | undefined)[]>;
   iterator(options: {
     gte: Uint8Array;
     lt: Uint8Array;
@@ -77,6 +83,7 @@ const SCAN_HIGH_WATER_BYTES = 1024 * 1024;
 /** levelBackend adapts a classic-level sublevel (view key and value encodings) to the store's Backend. */
 export function levelBackend(sublevel: LevelSublevelLike): Backend {
   return {
+    getManyNow: (keys) => sublevel.getMany([...keys]),
     snapshot(): BackendSnapshot {
       const snapshot = sublevel.snapshot();
       return {

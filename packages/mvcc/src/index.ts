@@ -40,6 +40,8 @@ export {
   DEFAULT_COMPACTION_INDEX_CHUNK,
   KvStore,
 } from "./kv-store.js";
+export type { LevelRootLike } from "./level-maintenance.js";
+export { databaseSizeBytes, databaseSizeInUseBytes, defragment } from "./level-maintenance.js";
 export type { Revision } from "./revision.js";
 export { DEFAULT_MAX_TXN_OPS } from "./txn-check.js";
 export type { WatchHub } from "./watch-stream.js";

@@ -378,3 +378,17 @@ describe("reopen", () => {
     expect(h.store.currentRevision).toBe(8n);
   });
 });
+
+test("leasedKeys lists live keys with their lease, also after reopen", async () => {
+  const h = await harness();
+  await h.put("a", "1", { lease: 5n });
+  await h.put("b", "1", { lease: 6n });
+  await h.put("c", "1");
+  await h.put("b", "2");
+  await h.put("d", "1", { lease: 5n });
+  await h.del("d");
+  const list = () => h.store.leasedKeys().map((k) => [s(k.key), k.lease]);
+  expect(list()).toEqual([["a", 5n]]);
+  await h.reopen();
+  expect(list()).toEqual([["a", 5n]]);
+});

@@ -16,8 +16,14 @@ import { ErrCompacted, ErrFutureRevision } from "./errors.js";
 import { keyFromString, keyToString, toKeyRange } from "./key-range.js";
 import { decodeKeyValue } from "./key-value-codec.js";
 import { checkRangeSort, executeRange } from "./range-request.js";
-import { decodeRevisionKey, isRevisionKey, type Revision, revisionLowerBound } from "./revision.js";
-import { TreeIndex } from "./tree-index.js";
+import {
+  decodeRevisionKey,
+  encodeRevisionKey,
+  isRevisionKey,
+  type Revision,
+  revisionLowerBound,
+} from "./revision.js";
+import { type IndexedKey, TreeIndex } from "./tree-index.js";
 import { checkPutRequest, checkTxnRequest, DEFAULT_MAX_TXN_OPS } from "./txn-check.js";
 import { type Change, readKeyValues, WriteTxn } from "./write-txn.js";
 
@@ -270,13 +276,17 @@ export class KvStore {
     const current = BigInt(this.currentMain);
     const keys = this.index.range(toKeyRange(request.key, request.rangeEnd), atMain);
     if (request.countOnly) return executeRange(request, keys, async () => [], current);
-    // The snapshot is taken in the same tick as the index lookup, so every revision found is in it.
-    const snapshot = this.backend.snapshot();
-    try {
-      return await executeRange(request, keys, (k) => readKeyValues(snapshot, k), current);
-    } finally {
-      await snapshot.close();
-    }
+    // executeRange calls the fetcher once, synchronously: the read's implicit snapshot is taken in this tick,
+    // so it matches the index lookup just made, whatever commits or compactions follow.
+    return executeRange(request, keys, (k) => this.readNow(k), current);
+  }
+
+  private async readNow(keys: readonly IndexedKey[]): Promise<KeyValue[]> {
+    const values = await this.backend.getManyNow(keys.map((k) => encodeRevisionKey(k.modified)));
+    return values.map((value) => {
+      assert(value !== undefined, "revision missing from backend");
+      return decodeKeyValue(value);
+    });
   }
 
   // ---- writes ----
@@ -548,6 +558,20 @@ export class KvStore {
     if (info === undefined) return undefined;
     const [kv] = await readKeyValues(snapshot, [{ key, ...info }]);
     return kv;
+  }
+
+  /**
+   * leasedKeys lists every live key that has a lease, with that lease: after opening, the server hands these
+   * to the lessor so that it re-attaches them.
+   */
+  leasedKeys(): LeaseChange[] {
+    const out: LeaseChange[] = [];
+    for (const [key, index] of this.index.entries()) {
+      if (index.isLive() && index.lease !== 0n) {
+        out.push({ key: keyFromString(key), previousLease: 0n, lease: index.lease });
+      }
+    }
+    return out;
   }
 
   /** describeIndex renders the index for tests comparing a store with its reopened self. */

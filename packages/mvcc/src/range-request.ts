@@ -28,7 +28,8 @@ export function checkRangeSort(request: RangeRequest): void {
  * executeRange applies every RangeRequest option to the keys a range resolved to (in key order, as of the
  * asked revision): count is the number of keys in range ignoring limit and filters; the mod/create filters
  * drop keys before sorting; sort order NONE with a target other than KEY means ASCEND; `more` tells that the
- * limit cut the (filtered, sorted) result.
+ * limit cut the (filtered, sorted) result. It calls `fetch` exactly once and synchronously (before its first
+ * await), which lets the store read from an implicit snapshot taken in the same tick as its index lookup.
  */
 export async function executeRange(
   request: RangeRequest,
