@@ -14,7 +14,10 @@ const text = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
 
 const running: EtcdServer[] = [];
 
-async function startServer(dataDir: string): Promise<{
+async function startServer(
+  dataDir: string,
+  overrides: Partial<ReturnType<typeof defaultConfig>> = {},
+): Promise<{
   server: EtcdServer;
   kv: ReturnType<typeof createClient<typeof KV>>;
   lease: ReturnType<typeof createClient<typeof Lease>>;
@@ -27,6 +30,7 @@ async function startServer(dataDir: string): Promise<{
     heartbeatIntervalMs: 20,
     electionTimeoutMs: 200,
     logLevel: "error" as const,
+    ...overrides,
   };
   const server = new EtcdServer(config, {
     onFatal: (err) => {
@@ -75,6 +79,24 @@ describe("EtcdServer (one member, in process)", () => {
     // History survives too.
     const old = await second.kv.range({ key: utf8("a"), revision: 2n });
     expect(text(old.kvs[0]?.value)).toBe("1");
+  });
+
+  it("snapshots the raft log, releases the WAL, and restarts from the snapshot", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-ts-server-"));
+    const first = await startServer(dir, { snapshotCount: 10 });
+    for (let i = 0; i < 45; i++) await first.kv.put({ key: utf8(`s${i % 7}`), value: utf8(`v${i}`) });
+    const snaps = fs.readdirSync(path.join(dir, "member", "snap")).filter((f) => f.endsWith(".snap"));
+    expect(snaps.length).toBeGreaterThan(0);
+    await first.server.stop();
+    running.length = 0;
+
+    const second = await startServer(dir, { snapshotCount: 10 });
+    const all = await second.kv.range({ key: utf8("s"), rangeEnd: utf8("t") });
+    expect(all.kvs).toHaveLength(7);
+    expect(text(all.kvs.find((kv) => text(kv.key) === "s2")?.value)).toBe("v44");
+    expect(all.header?.revision).toBe(46n);
+    const next = await second.kv.put({ key: utf8("after"), value: utf8("x") });
+    expect(next.header?.revision).toBe(47n);
   });
 
   it("answers bad requests with etcd's codes and messages", async () => {

@@ -35,7 +35,7 @@ import {
   RawNode,
   type Snapshot,
 } from "@etcd-ts/raft";
-import { Wal } from "@etcd-ts/wal";
+import { type RaftSnapshot, SnapNoSnapshotError, Snapshotter, Wal } from "@etcd-ts/wal";
 import pino, { type Logger } from "pino";
 import { authService } from "./api/auth-service.js";
 import { clusterService } from "./api/cluster-service.js";
@@ -78,6 +78,11 @@ import {
   checkTxnRequest,
 } from "./request-limits.js";
 import { Wait } from "./wait.js";
+
+/** Entries kept in memory behind a snapshot, for slow followers to catch up without one (etcd's default). */
+const snapshotCatchUpEntries = 5000;
+/** Raft snapshot files kept in member/snap. */
+const maxSnapshotFiles = 5;
 
 /** The version this member reports (the etcd API version it implements). */
 export const serverVersion = "3.6.0";
@@ -124,6 +129,7 @@ export class EtcdServer implements EtcdApi {
     autoLeave: false,
   };
   #snapshotIndex = 0;
+  #snapshotter!: Snapshotter;
   #started = false;
   #stopped = false;
   #campaignedAlone = false;
@@ -204,8 +210,25 @@ export class EtcdServer implements EtcdApi {
 
     const storage = new MemoryStorage();
     let hardState: HardState = { term: 0, vote: 0n, commit: 0 };
+    this.#snapshotter = new Snapshotter(snapDir);
     if (await Wal.exists(walDir)) {
-      this.#wal = await Wal.open(walDir, { index: 0, term: 0 });
+      // Start from the newest raft snapshot the WAL has a marker for (entries before it were released).
+      const markers = await Wal.readSnapshotMarkers(walDir);
+      let snapshot: RaftSnapshot | undefined;
+      try {
+        snapshot = await this.#snapshotter.loadNewestAvailable(markers);
+      } catch (err) {
+        if (!(err instanceof SnapNoSnapshotError)) throw err;
+      }
+      if (snapshot !== undefined) {
+        storage.applySnapshot(snapshot);
+        this.#snapshotIndex = snapshot.metadata.index;
+        this.#confState = snapshot.metadata.confState;
+      }
+      this.#wal = await Wal.open(walDir, {
+        index: snapshot?.metadata.index ?? 0,
+        term: snapshot?.metadata.term ?? 0,
+      });
       const recovered = await this.#wal.readAll();
       this.#memberId = recovered.metadata.memberId;
       this.#clusterId = recovered.metadata.clusterId;
@@ -480,6 +503,29 @@ export class EtcdServer implements EtcdApi {
     this.#committedIndex = Math.max(this.#committedIndex, this.#applied.value);
     this.#term = Math.max(this.#term, this.#raft.rawNode.status().hardState.term);
     this.#maybeCampaignAlone();
+    if (this.#applied.value - this.#snapshotIndex >= this.config.snapshotCount) await this.#snapshot();
+  }
+
+  /**
+   * snapshot bounds the raft log: once `snapshotCount` entries were applied since the last one, make the
+   * backend durable, record a raft snapshot (metadata only: the backend IS the state), mark it in the WAL,
+   * drop in-memory entries older than the catch-up window, and release WAL segments before it.
+   */
+  async #snapshot(): Promise<void> {
+    const index = this.#applied.value;
+    const term = this.#raft.storage.term(index);
+    const sync = this.#backend.write();
+    sync.setConsistentIndex(this.#consistentIndex, term);
+    await sync.commit(true);
+    const snapshot = this.#raft.storage.createSnapshot(index, this.#confState, new Uint8Array());
+    await this.#snapshotter.save(snapshot);
+    await this.#wal.saveSnapshot({ index, term, confState: this.#confState });
+    const compactTo = index - snapshotCatchUpEntries;
+    if (compactTo > this.#raft.storage.firstIndex()) this.#raft.storage.compact(compactTo);
+    await this.#wal.releaseTo(index);
+    await this.#snapshotter.purge(maxSnapshotFiles);
+    this.#snapshotIndex = index;
+    this.logger.info({ index, term }, "saved a raft snapshot and released the WAL before it");
   }
 
   async #applyEntry(entry: Entry): Promise<void> {
