@@ -1,4 +1,4 @@
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { WalRecordSchema } from "@etcd-ts/proto/internal/wal";
 import { EntrySchema } from "@etcd-ts/proto/raft";
 import fc from "fast-check";
@@ -83,5 +83,61 @@ describe("record encoding", () => {
     expect(() => decodeEntry(bytes)).toThrow(RecordDecodeError);
     expect(() => decodeRecord(new Uint8Array([0xff, 0xff, 0xff]))).toThrow(RecordDecodeError);
     expect(WalRecordType.ENTRY).toBe(2);
+  });
+});
+
+describe("hand-written decoders against protobuf-es", () => {
+  const reference = (bytes: Uint8Array) => {
+    try {
+      const entry = fromBinary(EntrySchema, bytes);
+      return entry;
+    } catch {
+      return undefined;
+    }
+  };
+
+  it("decode valid and mutated Entry bytes like protobuf-es, or reject them", () => {
+    fc.assert(
+      fc.property(
+        safe,
+        safe,
+        fc.constantFrom(0, 1, 2),
+        fc.uint8Array({ maxLength: 40 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }),
+        fc.uint8Array({ maxLength: 6 }),
+        (term, index, type, data, edits, suffix) => {
+          const valid = toBinary(
+            EntrySchema,
+            create(EntrySchema, { term: BigInt(term), index: BigInt(index), type, data }),
+          );
+          const bytes = new Uint8Array([...valid, ...suffix]);
+          for (const [at, value] of edits) if (bytes.length > 0) bytes[at % bytes.length] = value;
+          const expected = reference(bytes);
+          let actual: ReturnType<typeof decodeEntry> | undefined;
+          try {
+            actual = decodeEntry(bytes);
+          } catch (error) {
+            expect(error).toBeInstanceOf(RecordDecodeError);
+          }
+          if (actual) {
+            // Whatever we accept, protobuf-es reads the same way.
+            expect(expected).toBeDefined();
+            expect(BigInt(actual.term)).toBe(expected!.term);
+            expect(BigInt(actual.index)).toBe(expected!.index);
+            expect(actual.type).toBe(expected!.type);
+            expect(actual.data).toEqual(expected!.data);
+          } else if (expected) {
+            // We only reject what protobuf-es reads as out of our range.
+            const max = BigInt(Number.MAX_SAFE_INTEGER);
+            const outOfRange =
+              expected.term > max || expected.index > max || ![0, 1, 2].includes(expected.type);
+            // protobuf-es also accepts a few encodings we refuse (groups, wire-type mismatches it
+            // tolerates); those never come from our writer, only from damaged bytes.
+            expect(outOfRange || edits.length > 0 || suffix.length > 0).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

@@ -13,6 +13,7 @@ import {
 } from "@etcd-ts/proto/raft";
 import { assert } from "./assert.js";
 import { crc32c } from "./crc32c.js";
+import { ProtoReadError, ProtoReader, WIRE_LENGTH_DELIMITED, WIRE_VARINT } from "./proto-reader.js";
 import type { ConfState, Entry, EntryType, HardState, WalMetadata, WalSnapshot } from "./types.js";
 
 /**
@@ -93,16 +94,41 @@ export function chainCrc(data: Uint8Array, previousCrc: number): number {
   return crc32c(data, previousCrc);
 }
 
-/** decodeRecord parses WalRecord bytes. */
+/** decodeRecord parses WalRecord bytes (by hand, like encodeRecord). */
 export function decodeRecord(bytes: Uint8Array): DecodedRecord {
-  let record: ReturnType<typeof fromBinary<typeof WalRecordSchema>>;
   try {
-    record = fromBinary(WalRecordSchema, bytes);
+    const reader = new ProtoReader(bytes);
+    let type = 0;
+    let crc = 0;
+    let data: Uint8Array = EMPTY;
+    while (!reader.done) {
+      const [field, wire] = reader.tag();
+      switch (field) {
+        case 1:
+          ProtoReader.expect(field, wire, WIRE_VARINT);
+          type = reader.varint();
+          break;
+        case 2:
+          ProtoReader.expect(field, wire, WIRE_VARINT);
+          crc = reader.varint();
+          if (crc > 0xffffffff) throw new ProtoReadError("crc beyond 32 bits");
+          break;
+        case 3:
+          ProtoReader.expect(field, wire, WIRE_LENGTH_DELIMITED);
+          data = reader.lengthDelimited();
+          break;
+        default:
+          reader.skip(wire);
+      }
+    }
+    return { type: type as WalRecordType, crc, data };
   } catch (error) {
-    throw new RecordDecodeError(`bad WalRecord: ${String(error)}`);
+    if (error instanceof ProtoReadError) throw new RecordDecodeError(`bad WalRecord: ${error.message}`);
+    throw error;
   }
-  return { type: record.type, crc: record.crc, data: record.data };
 }
+
+const EMPTY: Uint8Array = new Uint8Array(0);
 
 function toUint64(value: number, what: string): bigint {
   assert(
@@ -160,18 +186,43 @@ export function encodeEntry(entry: Entry): Uint8Array {
   return out;
 }
 
-/** decodeEntry parses etcdts.raft.v1.Entry bytes. */
+/** decodeEntry parses etcdts.raft.v1.Entry bytes (by hand, like encodeEntry). */
 export function decodeEntry(bytes: Uint8Array): Entry {
-  const entry = decodeOrThrow(() => fromBinary(EntrySchema, bytes), "Entry");
-  if (entry.type !== 0 && entry.type !== 1 && entry.type !== 2) {
-    throw new RecordDecodeError(`unknown entry type ${entry.type}`);
+  try {
+    const reader = new ProtoReader(bytes);
+    let term = 0;
+    let index = 0;
+    let type = 0;
+    let data: Uint8Array = EMPTY;
+    while (!reader.done) {
+      const [field, wire] = reader.tag();
+      switch (field) {
+        case 1:
+          ProtoReader.expect(field, wire, WIRE_VARINT);
+          term = reader.varint();
+          break;
+        case 2:
+          ProtoReader.expect(field, wire, WIRE_VARINT);
+          index = reader.varint();
+          break;
+        case 3:
+          ProtoReader.expect(field, wire, WIRE_VARINT);
+          type = reader.varint();
+          break;
+        case 4:
+          ProtoReader.expect(field, wire, WIRE_LENGTH_DELIMITED);
+          data = reader.lengthDelimited();
+          break;
+        default:
+          reader.skip(wire);
+      }
+    }
+    if (type !== 0 && type !== 1 && type !== 2) throw new RecordDecodeError(`unknown entry type ${type}`);
+    return { term, index, type, data };
+  } catch (error) {
+    if (error instanceof ProtoReadError) throw new RecordDecodeError(`bad Entry: ${error.message}`);
+    throw error;
   }
-  return {
-    term: fromUint64(entry.term, "entry term"),
-    index: fromUint64(entry.index, "entry index"),
-    type: entry.type as EntryType,
-    data: entry.data,
-  };
 }
 
 /** encodeHardState returns the etcdts.raft.v1.HardState bytes of `state`. */
