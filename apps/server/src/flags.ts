@@ -1,5 +1,7 @@
+import fs from "node:fs";
 import { defaultConfig, type ServerConfig } from "@etcd-ts/server";
 import { Command, InvalidArgumentError } from "commander";
+import YAML from "yaml";
 
 const list = (value: string) =>
   value
@@ -22,8 +24,10 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     .description("etcd-ts: a distributed, reliable key-value store that speaks the etcd v3 API")
     .version("3.6.0", "--version", "print the version and exit")
     .allowExcessArguments(false)
-    .option("--name <name>", "human-readable name for this member", defaults.name)
+    .option("--name <name>", "human-readable name for this member (default: default)")
+    .option("--config-file <path>", "path to a YAML configuration file (etcd's keys); flags override it")
     .option("--data-dir <path>", "path to the data directory (default: <name>.etcd)")
+    .option("--wal-dir <path>", "path to a dedicated WAL directory (default: <data-dir>/member/wal)")
     .option("--listen-client-urls <urls>", "URLs to listen on for client traffic", list)
     .option("--advertise-client-urls <urls>", "client URLs to advertise to the rest of the cluster", list)
     .option("--listen-peer-urls <urls>", "URLs to listen on for peer traffic", list)
@@ -62,8 +66,14 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     .option("--auto-compaction-mode <mode>", "periodic or revision")
     .option("--auto-compaction-retention <value>", "auto compaction retention (0 = off)")
     .option("--log-level <level>", "debug, info, warn or error");
+  program.exitOverride();
   program.parse([...argv], { from: "user" });
-  const o = program.opts<Record<string, unknown>>();
+  const flags = program.opts<Record<string, unknown>>();
+  const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+  const o: Record<string, unknown> = {
+    ...readConfigFile(flags.configFile as string | undefined),
+    ...defined,
+  };
 
   const envList = (name: string) => (env[name] === undefined ? undefined : list(env[name] ?? ""));
   const envInt = (name: string) => (env[name] === undefined ? undefined : integer(name)(env[name] ?? ""));
@@ -79,6 +89,7 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
   return {
     name,
     dataDir: pick(o.dataDir, env.ETCD_DATA_DIR, `${name}.etcd`),
+    walDir: pick(o.walDir, env.ETCD_WAL_DIR, ""),
     listenClientUrls,
     advertiseClientUrls: pick(o.advertiseClientUrls, envList("ETCD_ADVERTISE_CLIENT_URLS"), listenClientUrls),
     listenPeerUrls: pick(o.listenPeerUrls, envList("ETCD_LISTEN_PEER_URLS"), defaults.listenPeerUrls),
@@ -126,4 +137,59 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     ),
     logLevel: pick(o.logLevel, env.ETCD_LOG_LEVEL as ServerConfig["logLevel"] | undefined, defaults.logLevel),
   };
+}
+
+/** Keys of etcd's YAML config file that we read, mapped to our option names. */
+const configKeys: Record<string, { option: string; kind: "string" | "int" | "list" }> = {
+  name: { option: "name", kind: "string" },
+  "data-dir": { option: "dataDir", kind: "string" },
+  "wal-dir": { option: "walDir", kind: "string" },
+  "listen-client-urls": { option: "listenClientUrls", kind: "list" },
+  "advertise-client-urls": { option: "advertiseClientUrls", kind: "list" },
+  "listen-peer-urls": { option: "listenPeerUrls", kind: "list" },
+  "initial-advertise-peer-urls": { option: "initialAdvertisePeerUrls", kind: "list" },
+  "initial-cluster": { option: "initialCluster", kind: "string" },
+  "initial-cluster-state": { option: "initialClusterState", kind: "string" },
+  "initial-cluster-token": { option: "initialClusterToken", kind: "string" },
+  "heartbeat-interval": { option: "heartbeatInterval", kind: "int" },
+  "election-timeout": { option: "electionTimeout", kind: "int" },
+  "snapshot-count": { option: "snapshotCount", kind: "int" },
+  "quota-backend-bytes": { option: "quotaBackendBytes", kind: "int" },
+  "max-request-bytes": { option: "maxRequestBytes", kind: "int" },
+  "max-txn-ops": { option: "maxTxnOps", kind: "int" },
+  "auth-token": { option: "authToken", kind: "string" },
+  "bcrypt-cost": { option: "bcryptCost", kind: "int" },
+  "auto-compaction-mode": { option: "autoCompactionMode", kind: "string" },
+  "auto-compaction-retention": { option: "autoCompactionRetention", kind: "string" },
+  "log-level": { option: "logLevel", kind: "string" },
+};
+
+/**
+ * readConfigFile reads etcd's YAML configuration file (kebab-case keys, as etcd.conf.yml) into option
+ * values. Unknown keys are an error, so a typo does not silently fall back to a default.
+ */
+function readConfigFile(file: string | undefined): Record<string, unknown> {
+  if (file === undefined) return {};
+  const parsed: unknown = YAML.parse(fs.readFileSync(file, "utf8"));
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== "object" || Array.isArray(parsed)) throw new Error(`${file}: not a YAML mapping`);
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
+    const spec = configKeys[key];
+    if (spec === undefined) throw new Error(`${file}: unknown configuration key "${key}"`);
+    if (value === null || value === undefined) continue;
+    switch (spec.kind) {
+      case "string":
+        out[spec.option] = String(value);
+        break;
+      case "int":
+        if (!Number.isInteger(Number(value))) throw new Error(`${file}: "${key}" must be an integer`);
+        out[spec.option] = Number(value);
+        break;
+      case "list":
+        out[spec.option] = Array.isArray(value) ? value.map(String) : list(String(value));
+        break;
+    }
+  }
+  return out;
 }

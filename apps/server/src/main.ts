@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { EtcdServer } from "@etcd-ts/server";
+import { EtcdServer, validateConfig } from "@etcd-ts/server";
 import { parseFlags } from "./flags.js";
 
 /**
@@ -9,9 +9,13 @@ async function main(): Promise<void> {
   let config: ReturnType<typeof parseFlags>;
   try {
     config = parseFlags(process.argv.slice(2), process.env);
+    validateConfig(config);
   } catch (err) {
-    process.stderr.write(`etcd-ts: ${(err as Error).message}\n`);
-    process.exit(2);
+    const e = err as { code?: string; exitCode?: number; message: string };
+    // --help and --version are not errors.
+    if (e.code === "commander.helpDisplayed" || e.code === "commander.version") process.exit(0);
+    if (e.code?.startsWith("commander.") !== true) process.stderr.write(`etcd-ts: ${e.message}\n`);
+    process.exit(1);
   }
   const server = new EtcdServer(config);
   try {

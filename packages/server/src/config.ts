@@ -9,6 +9,8 @@ export interface ServerConfig {
   name: string;
   /** --data-dir: where the WAL (member/wal) and the backend (member/snap/db) live. */
   dataDir: string;
+  /** --wal-dir: a dedicated WAL directory; "" means <data-dir>/member/wal. */
+  walDir: string;
   /** --listen-client-urls: where clients connect (http://host:port). */
   listenClientUrls: string[];
   /** --advertise-client-urls: what this member tells clients (MemberList). */
@@ -52,6 +54,7 @@ export function defaultConfig(name = "default"): ServerConfig {
   return {
     name,
     dataDir: `${name}.etcd`,
+    walDir: "",
     listenClientUrls: ["http://localhost:2379"],
     advertiseClientUrls: ["http://localhost:2379"],
     listenPeerUrls: ["http://localhost:2380"],
@@ -113,6 +116,17 @@ export function validateConfig(config: ServerConfig): void {
   const positive = (value: number, flag: string) => {
     if (!Number.isInteger(value) || value <= 0) throw new Error(`--${flag} must be a positive integer`);
   };
+  if (config.name === "") throw new Error("--name must not be empty");
+  if (config.dataDir === "") throw new Error("--data-dir must not be empty");
+  if (config.initialClusterState !== "new" && config.initialClusterState !== "existing") {
+    throw new Error('--initial-cluster-state must be "new" or "existing"');
+  }
+  if (config.autoCompactionMode !== "periodic" && config.autoCompactionMode !== "revision") {
+    throw new Error('--auto-compaction-mode must be "periodic" or "revision"');
+  }
+  if (!["debug", "info", "warn", "error"].includes(config.logLevel)) {
+    throw new Error("--log-level must be debug, info, warn or error");
+  }
   positive(config.heartbeatIntervalMs, "heartbeat-interval");
   positive(config.electionTimeoutMs, "election-timeout");
   if (config.electionTimeoutMs < 5 * config.heartbeatIntervalMs) {

@@ -183,7 +183,7 @@ export class EtcdServer implements EtcdApi {
     assert(!this.#started, "server already started");
     this.#started = true;
     const memberDir = path.join(this.config.dataDir, "member");
-    const walDir = path.join(memberDir, "wal");
+    const walDir = this.config.walDir === "" ? path.join(memberDir, "wal") : this.config.walDir;
     const snapDir = path.join(memberDir, "snap");
     for (const dir of [this.config.dataDir, memberDir, walDir, snapDir]) {
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
