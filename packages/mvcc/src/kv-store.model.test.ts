@@ -226,8 +226,10 @@ test("random put/delete/txn/compact/range/reopen agree with a model of every rev
               break;
             case "reopen": {
               const before = h.store.describeIndex();
+              const hash = await h.store.hashKV(0n);
               await h.reopen();
               expect(h.store.describeIndex()).toBe(before);
+              expect(await h.store.hashKV(0n)).toEqual(hash);
               break;
             }
           }

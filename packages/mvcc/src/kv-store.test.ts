@@ -109,6 +109,14 @@ describe("put", () => {
   });
 });
 
+test("an empty key is rejected", async () => {
+  const h = await harness();
+  await expect(h.range({ key: new Uint8Array(0) })).rejects.toThrow("etcdserver: key is not provided");
+  await expect(h.put("", "v")).rejects.toThrow("etcdserver: key is not provided");
+  await expect(h.del("")).rejects.toThrow("etcdserver: key is not provided");
+  await expect(h.txn({ success: [rangeOp("")] })).rejects.toThrow("etcdserver: key is not provided");
+});
+
 describe("deleteRange", () => {
   test("deleted count, prev_kvs, version reset", async () => {
     const h = await harness();
@@ -269,6 +277,22 @@ describe("txn", () => {
     expect(await h.get("n")).toBe("nested");
     expect(await h.get("s")).toBeUndefined();
     expect((await h.range({ key: b("n") })).kvs[0]?.modRevision).toBe(3n);
+  });
+
+  test("a range in a txn at the starting revision does not see the txn's own writes", async () => {
+    const h = await harness();
+    await h.put("a", "1"); // 2
+    const r = await h.txn({
+      success: [
+        putOp("a", "2"),
+        { request: { case: "requestRange", value: { key: b("a"), revision: 2n } } },
+        rangeOp("a"),
+      ],
+    });
+    const old = r.responses[1]?.response;
+    const now = r.responses[2]?.response;
+    expect(old?.case === "responseRange" && s(old.value.kvs[0]?.value ?? new Uint8Array())).toBe("1");
+    expect(now?.case === "responseRange" && s(now.value.kvs[0]?.value ?? new Uint8Array())).toBe("2");
   });
 
   test("read-only txns keep the revision", async () => {

@@ -12,7 +12,7 @@ import type { KeyValue } from "@etcd-ts/proto/mvccpb";
 import { assert } from "./assert.js";
 import type { Backend, BackendBatch, BackendSnapshot } from "./backend.js";
 import { crc32cUpdate } from "./crc32c.js";
-import { ErrCompacted, ErrFutureRevision } from "./errors.js";
+import { ErrCompacted, ErrEmptyKey, ErrFutureRevision } from "./errors.js";
 import { keyFromString, keyToString, toKeyRange } from "./key-range.js";
 import { decodeKeyValue } from "./key-value-codec.js";
 import { checkRangeSort, executeRange } from "./range-request.js";
@@ -271,6 +271,7 @@ export class KvStore {
 
   /** range answers a RangeRequest (every option) from committed state; header.revision is the current one. */
   async range(request: RangeRequest): Promise<RangeResponse> {
+    if (request.key.length === 0) throw new ErrEmptyKey();
     checkRangeSort(request);
     const atMain = this.resolveReadRevision(request.revision);
     const current = BigInt(this.currentMain);
@@ -362,6 +363,7 @@ export class KvStore {
     request: DeleteRangeRequest,
     batch: BackendBatch,
   ): Promise<PendingWrite<DeleteRangeResponse>> {
+    if (request.key.length === 0) throw new ErrEmptyKey();
     return this.execute(batch, (txn) => txn.deleteRange(request));
   }
 

@@ -303,7 +303,9 @@ export class WriteTxn {
     const range = toKeyRange(request.key, request.rangeEnd);
     const revision = request.revision;
     let response: RangeResponse;
-    if (revision > 0n && revision < BigInt(this.env.beginMain)) {
+    // An explicit revision up to the one the txn started at reads committed history, without the txn's own
+    // changes (they are at beginMain + 1).
+    if (revision > 0n && revision <= BigInt(this.env.beginMain)) {
       const keys = this.env.index.range(range, Number(revision));
       response = await executeRange(request, keys, (k) => readKeyValues(this.env.snapshot(), k), 0n);
     } else {
