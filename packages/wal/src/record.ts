@@ -1,20 +1,10 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import {
-  WalMetadataSchema,
-  WalRecordSchema,
-  WalRecordType,
-  WalSnapshotMarkerSchema,
-} from "@etcd-ts/proto/internal/wal";
-import {
-  type ConfState as ConfStatePb,
-  ConfStateSchema,
-  EntrySchema,
-  HardStateSchema,
-} from "@etcd-ts/proto/raft";
+import { WalMetadataSchema, WalRecordType, WalSnapshotMarkerSchema } from "@etcd-ts/proto/internal/wal";
+import { type ConfState as ConfStatePb, ConfStateSchema, HardStateSchema } from "@etcd-ts/proto/raft";
 import { assert } from "./assert.js";
 import { crc32c } from "./crc32c.js";
 import { ProtoReadError, ProtoReader, WIRE_LENGTH_DELIMITED, WIRE_VARINT } from "./proto-reader.js";
-import type { ConfState, Entry, EntryType, HardState, WalMetadata, WalSnapshot } from "./types.js";
+import type { ConfState, Entry, HardState, WalMetadata, WalSnapshot } from "./types.js";
 
 /**
  * The conversion between the WAL's records (protobuf, int64 as bigint) and the plain shapes the rest of
@@ -87,11 +77,6 @@ export function encodeRecord(type: WalRecordType, data: Uint8Array, crc: number)
   }
   assert(at === size, "WalRecord encoding fills its buffer");
   return out;
-}
-
-/** chainCrc returns the chained checksum of a record's data after `previousCrc`. */
-export function chainCrc(data: Uint8Array, previousCrc: number): number {
-  return crc32c(data, previousCrc);
 }
 
 /** decodeRecord parses WalRecord bytes (by hand, like encodeRecord). */
