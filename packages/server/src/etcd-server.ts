@@ -135,6 +135,9 @@ export class EtcdServer implements EtcdApi {
   #campaignedAlone = false;
   #fatal: ((err: unknown) => void) | undefined;
   #compactionTimer: NodeJS.Timeout | undefined;
+  #sizeTimer: NodeJS.Timeout | undefined;
+  #dbSizeBytes = 0;
+  #raisingNoSpace = false;
   readonly #listeners: Listener[] = [];
   #watchHub: WatchHub | undefined;
 
@@ -306,8 +309,16 @@ export class EtcdServer implements EtcdApi {
       auth: this.#auth,
       alarms: this.#alarms,
       header,
-      quotaExceeded: () => false,
+      quotaExceeded: () => this.#dbSizeBytes > this.#quotaBytes(),
+      onQuotaExceeded: () => this.#raiseNoSpace(),
     });
+    this.#dbSizeBytes = await this.#backend.sizeBytes();
+    this.#sizeTimer = setInterval(() => {
+      void this.#backend.sizeBytes().then((size) => {
+        this.#dbSizeBytes = size;
+      });
+    }, 1000);
+    this.#sizeTimer.unref();
 
     const ci = await this.#backend.consistentIndex();
     this.#consistentIndex = ci.index;
@@ -442,6 +453,7 @@ export class EtcdServer implements EtcdApi {
     for (const listener of this.#listeners.splice(0)) await listener.close();
     this.#watchHub?.close();
     if (this.#compactionTimer !== undefined) clearInterval(this.#compactionTimer);
+    if (this.#sizeTimer !== undefined) clearInterval(this.#sizeTimer);
     this.#lessorDriver?.stop();
     await this.#raft?.stop();
     this.#wait.failAll(errors.stopped());
@@ -469,6 +481,37 @@ export class EtcdServer implements EtcdApi {
       if (kv.lease !== 0n && this.#lessor.lookup(kv.lease) !== undefined) {
         this.#lessor.attach(kv.lease, kv.key);
       }
+  }
+
+  #quotaBytes(): number {
+    return this.config.quotaBackendBytes === 0
+      ? limits.defaultQuotaBackendBytes
+      : this.config.quotaBackendBytes;
+  }
+
+  /** raiseNoSpace activates the NOSPACE alarm through raft (once at a time), as etcd does at its quota. */
+  #raiseNoSpace(): void {
+    if (this.#raisingNoSpace || this.#alarms.has(AlarmType.NOSPACE)) return;
+    this.#raisingNoSpace = true;
+    this.logger.warn(
+      { dbSizeBytes: this.#dbSizeBytes, quotaBytes: this.#quotaBytes() },
+      "backend quota exceeded",
+    );
+    void this.#propose(
+      {
+        case: "alarm",
+        value: {
+          action: AlarmRequest_AlarmAction.ACTIVATE,
+          memberID: this.#memberId,
+          alarm: AlarmType.NOSPACE,
+        } as never,
+      },
+      undefined,
+    )
+      .catch((err: unknown) => this.logger.warn({ err }, "could not raise the NOSPACE alarm"))
+      .finally(() => {
+        this.#raisingNoSpace = false;
+      });
   }
 
   #requestTimeoutMs(): number {
@@ -857,7 +900,8 @@ export class EtcdServer implements EtcdApi {
   async status(_req: pb.StatusRequest, rc: RequestContext): Promise<pb.StatusResponse> {
     this.#checkLive(rc);
     const st = this.#raft.rawNode.status();
-    const dbSize = BigInt(await this.#backend.sizeBytes());
+    this.#dbSizeBytes = await this.#backend.sizeBytes();
+    const dbSize = BigInt(this.#dbSizeBytes);
     const errorsList = this.#alarms.list().map((a) => `memberID:${a.memberID} alarm:${AlarmType[a.alarm]} `);
     return create(StatusResponseSchema, {
       header: this.#header(),
@@ -880,6 +924,7 @@ export class EtcdServer implements EtcdApi {
     const who = await this.#authInfo(rc);
     this.#auth.checkAdminPermitted(who);
     await this.#backend.defragment();
+    this.#dbSizeBytes = await this.#backend.sizeBytes();
     return { $typeName: "etcdserverpb.DefragmentResponse", header: this.#header() };
   }
 

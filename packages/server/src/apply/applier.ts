@@ -37,6 +37,8 @@ export interface ApplierDeps {
   header(revision?: bigint): ResponseHeader;
   /** quotaExceeded tells whether the backend is over its quota (NOSPACE). */
   quotaExceeded(): boolean;
+  /** onQuotaExceeded is told when a write was refused for space (the server raises the alarm). */
+  onQuotaExceeded(): void;
 }
 
 function authInfoOf(req: InternalRequest): AuthInfo | undefined {
@@ -101,7 +103,10 @@ export class Applier {
   }
 
   #checkQuota(): void {
-    if (this.#deps.alarms.has(AlarmType.NOSPACE) || this.#deps.quotaExceeded()) {
+    if (this.#deps.alarms.has(AlarmType.NOSPACE))
+      throw new EtcdError("etcdserver: mvcc: database space exceeded");
+    if (this.#deps.quotaExceeded()) {
+      this.#deps.onQuotaExceeded();
       throw new EtcdError("etcdserver: mvcc: database space exceeded");
     }
   }
