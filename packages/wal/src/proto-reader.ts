@@ -11,6 +11,9 @@ export class ProtoReadError extends Error {
   override name = "ProtoReadError";
 }
 
+/** The largest field number protobuf allows. */
+const MAX_FIELD_NUMBER = 2 ** 29 - 1;
+
 /** WIRE_VARINT etc. are the protobuf wire types this reader understands. */
 export const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
@@ -32,8 +35,9 @@ export class ProtoReader {
   /** tag reads a field tag and returns [field number, wire type]. */
   tag(): [number, number] {
     const tag = this.varint();
+    if (tag > 0xffffffff) throw new ProtoReadError("tag beyond 32 bits");
     const field = Math.floor(tag / 8);
-    if (field === 0) throw new ProtoReadError("field number 0");
+    if (field === 0 || field > MAX_FIELD_NUMBER) throw new ProtoReadError(`bad field number ${field}`);
     return [field, tag % 8];
   }
 

@@ -137,7 +137,7 @@ describe("hand-written decoders against protobuf-es", () => {
           }
         },
       ),
-      { numRuns: 500 },
+      { numRuns: Number(process.env.WAL_DECODE_RUNS ?? 500) },
     );
   });
 });

@@ -2,7 +2,6 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { WalMetadataSchema, WalRecordType, WalSnapshotMarkerSchema } from "@etcd-ts/proto/internal/wal";
 import { type ConfState as ConfStatePb, ConfStateSchema, HardStateSchema } from "@etcd-ts/proto/raft";
 import { assert } from "./assert.js";
-import { crc32c } from "./crc32c.js";
 import { ProtoReadError, ProtoReader, WIRE_LENGTH_DELIMITED, WIRE_VARINT } from "./proto-reader.js";
 import type { ConfState, Entry, HardState, WalMetadata, WalSnapshot } from "./types.js";
 
