@@ -133,9 +133,11 @@ class Reader {
       case 1:
         this.at += 8;
         return;
-      case 2:
-        this.at += this.length();
+      case 2: {
+        const length = this.length();
+        this.at += length;
         return;
+      }
       case 5:
         this.at += 4;
         return;
@@ -189,4 +191,50 @@ export function decodeKeyValue(bytes: Uint8Array, copyValue = true): KeyValue {
   }
   assert(reader.at === bytes.length, "stored KeyValue overruns its bytes");
   return { $typeName: "mvccpb.KeyValue", key, createRevision, modRevision, version, value, lease };
+}
+
+/** KeyValueMeta is what the index needs from a stored KeyValue, read without copying the key or value. */
+export interface KeyValueMeta {
+  /** key is the user key as a binary (latin1) string. */
+  readonly key: string;
+  readonly createRevision: number;
+  readonly version: number;
+  readonly lease: bigint;
+}
+
+function keyString(bytes: Uint8Array, at: number, length: number): string {
+  // Node's Buffer (what classic-level hands out) slices latin1 without an intermediate copy.
+  if (Buffer.isBuffer(bytes)) return bytes.toString("latin1", at, at + length);
+  return Buffer.from(bytes.buffer, bytes.byteOffset + at, length).toString("latin1");
+}
+
+/** decodeKeyValueMeta reads the key, creation revision, version and lease of a stored KeyValue (index rebuild). */
+export function decodeKeyValueMeta(bytes: Uint8Array): KeyValueMeta {
+  const reader = new Reader(bytes);
+  let key = "";
+  let createRevision = 0;
+  let version = 0;
+  let lease = 0n;
+  while (reader.at < bytes.length) {
+    const tag = reader.varint();
+    assert(typeof tag === "number", "bad tag in stored KeyValue");
+    const field = Math.floor(tag / 8);
+    const wireType = tag % 8;
+    if (field === 1 && wireType === 2) {
+      const length = reader.length();
+      key = keyString(bytes, reader.at, length);
+      reader.at += length;
+    } else if ((field === 2 || field === 4) && wireType === 0) {
+      const value = reader.varint();
+      assert(typeof value === "number", "stored revision or version beyond the safe integer range");
+      if (field === 2) createRevision = value;
+      else version = value;
+    } else if (field === 6 && wireType === 0) {
+      lease = reader.int64();
+    } else {
+      reader.skip(wireType);
+    }
+  }
+  assert(reader.at === bytes.length, "stored KeyValue overruns its bytes");
+  return { key, createRevision, version, lease };
 }

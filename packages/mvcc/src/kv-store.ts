@@ -14,7 +14,7 @@ import type { Backend, BackendBatch, BackendSnapshot } from "./backend.js";
 import { crc32cUpdate } from "./crc32c.js";
 import { ErrCompacted, ErrEmptyKey, ErrFutureRevision } from "./errors.js";
 import { keyFromString, keyToString, toKeyRange } from "./key-range.js";
-import { decodeKeyValue } from "./key-value-codec.js";
+import { decodeKeyValue, decodeKeyValueMeta } from "./key-value-codec.js";
 import { checkRangeSort, executeRange } from "./range-request.js";
 import {
   decodeRevisionKey,
@@ -236,11 +236,10 @@ export class KvStore {
         for (const [rawKey, value] of entries) {
           assert(isRevisionKey(rawKey), "unexpected key in the mvcc keyspace");
           const { revision, tombstone } = decodeRevisionKey(rawKey);
-          const kv = decodeKeyValue(value, false);
-          const key = keyToString(kv.key);
-          const index = this.index.getOrCreate(key);
+          const meta = decodeKeyValueMeta(value);
+          const index = this.index.getOrCreate(meta.key);
           if (tombstone) index.restoreTombstone(revision);
-          else index.restore(revision, toMain(kv.createRevision), toMain(kv.version), kv.lease);
+          else index.restore(revision, meta.createRevision, meta.version, meta.lease);
           if (revision.main > maxMain) maxMain = revision.main;
         }
         const last = entries[entries.length - 1];
@@ -453,7 +452,7 @@ export class KvStore {
         const doomed: Uint8Array[] = [];
         for (const [rawKey, value] of entries) {
           const { revision } = decodeRevisionKey(rawKey);
-          const key = keyToString(decodeKeyValue(value, false).key);
+          const key = decodeKeyValueMeta(value).key;
           if (!this.index.hasRevision(key, revision)) doomed.push(rawKey);
         }
         const finished = entries.length < this.compactionBatchLimit;
@@ -503,7 +502,7 @@ export class KvStore {
         for (const [rawKey, value] of entries) {
           const { revision } = decodeRevisionKey(rawKey);
           if (revision.main <= compactMain) {
-            const key = keyToString(decodeKeyValue(value, false).key);
+            const key = decodeKeyValueMeta(value).key;
             if (!this.index.hasRevision(key, revision)) continue;
           }
           hash = crc32cUpdate(hash, rawKey);

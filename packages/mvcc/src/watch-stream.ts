@@ -188,6 +188,7 @@ export class WatchStream implements WatcherOwner {
     }
   }
 
+  /** Symbol.asyncIterator yields responses until the stream is closed (`for await` over `next()`). */
   async *[Symbol.asyncIterator](): AsyncIterator<WatchResponse> {
     for (;;) {
       const response = await this.next();
@@ -206,10 +207,12 @@ export class WatchStream implements WatcherOwner {
 
   // ---- WatcherOwner ----
 
+  /** hasRoom tells whether another event response fits in the bounded queue. */
   hasRoom(): boolean {
     return !this.closed && this.queuedEventResponses < this.maxQueuedResponses;
   }
 
+  /** deliver queues one event response of a watcher (the hub checked hasRoom first). */
   deliver(watcher: Watcher, events: Event[], revision: number): void {
     assert(this.watchers.get(watcher.id) === watcher, "delivery to a watcher that left the stream");
     assert(this.hasRoom(), "delivery to a full stream");
@@ -220,17 +223,20 @@ export class WatchStream implements WatcherOwner {
     );
   }
 
+  /** cancelCompacted forgets a watcher that fell behind compaction and queues its cancellation. */
   cancelCompacted(watcher: Watcher, compactMain: number): void {
     this.forget(watcher);
     this.push(this.compactedResponse(watcher.id, compactMain));
   }
 
+  /** wake resumes a consumer waiting in next(). */
   wake(): void {
     const waiter = this.waiter;
     this.waiter = undefined;
     waiter?.();
   }
 
+  /** afterSync answers a deferred progress request once every watcher of the stream is synced. */
   afterSync(): void {
     if (!this.progressPending || this.hasUnsynced()) return;
     this.progressPending = false;

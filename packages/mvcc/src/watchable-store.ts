@@ -66,11 +66,12 @@ export class WatchableStore implements WatchHub {
     this.streams.delete(stream);
   }
 
-  /** syncedCount and unsyncedCount expose the group sizes (for metrics and tests). */
+  /** syncedCount is the number of watchers that get events as they are committed. */
   get syncedCount(): number {
     return this.synced.size;
   }
 
+  /** unsyncedCount is the number of watchers being caught up from storage (slow or replaying). */
   get unsyncedCount(): number {
     return this.unsynced.size;
   }
@@ -89,19 +90,23 @@ export class WatchableStore implements WatchHub {
 
   // ---- WatchHub ----
 
+  /** currentMain is the latest committed revision. */
   currentMain(): number {
     return Number(this.kv.currentRevision);
   }
 
+  /** compactMain is the latest compaction revision. */
   compactMain(): number {
     return Number(this.kv.compactRevision);
   }
 
+  /** register adds a new watcher to the group its state names. */
   register(watcher: Watcher): void {
     if (watcher.state === "synced") this.synced.add(watcher);
     else this.unsynced.add(watcher);
   }
 
+  /** unregister removes a watcher from both groups. */
   unregister(watcher: Watcher): void {
     this.synced.delete(watcher);
     this.unsynced.delete(watcher);

@@ -15,6 +15,7 @@ export class WatcherGroup {
     return this.count;
   }
 
+  /** add puts a watcher in the group (idempotent). */
   add(watcher: Watcher): void {
     const { range } = watcher.options;
     if (range.end === undefined) {
@@ -33,6 +34,7 @@ export class WatcherGroup {
     if (watcher.options.prevKv) this.prevKvWatchers++;
   }
 
+  /** delete removes a watcher; false when it was not in the group. */
   delete(watcher: Watcher): boolean {
     const { range } = watcher.options;
     let removed: boolean;
@@ -50,6 +52,7 @@ export class WatcherGroup {
     return removed;
   }
 
+  /** has tells whether the watcher is in the group. */
   has(watcher: Watcher): boolean {
     const { range } = watcher.options;
     if (range.end === undefined) return this.byKey.get(range.start)?.has(watcher) ?? false;
