@@ -84,6 +84,20 @@ describe("etcdctl against a single etcd-ts member", () => {
     expect((await ctl(["get", "lk"])).stdout).toBe("");
   });
 
+  it("expires a lease on its own and deletes its keys", async () => {
+    const grant = await ctl(["lease", "grant", "2"]);
+    const id = /lease ([0-9a-f]+) granted/.exec(grant.stdout)?.[1] as string;
+    await ctl(["put", "ek", "ev", `--lease=${id}`]);
+    expect((await ctl(["get", "ek", "--print-value-only"])).stdout).toBe("ev\n");
+    let gone = false;
+    for (let i = 0; i < 80 && !gone; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      gone = (await ctl(["get", "ek"])).stdout === "";
+    }
+    expect(gone).toBe(true);
+    expect((await ctl(["lease", "timetolive", id])).stdout).toBe(`lease ${id} already expired\n`);
+  }, 20_000);
+
   it("rejects a put with an unknown lease with etcd's error", async () => {
     const res = await ctl(["put", "x", "y", "--lease=1234abcd"]);
     expect(res.code).not.toBe(0);

@@ -133,6 +133,7 @@ export class EtcdServer implements EtcdApi {
   #started = false;
   #stopped = false;
   #campaignedAlone = false;
+  #promoteAtTerm: number | undefined;
   #fatal: ((err: unknown) => void) | undefined;
   #compactionTimer: NodeJS.Timeout | undefined;
   #sizeTimer: NodeJS.Timeout | undefined;
@@ -522,10 +523,15 @@ export class EtcdServer implements EtcdApi {
   #onLeaderChange(leader: bigint, term: number): void {
     const wasLeader = this.isLeader;
     this.#leader = leader;
-    this.#term = Math.max(this.#term, term, this.#raft?.rawNode.status().hardState.term ?? 0);
+    this.#term = Math.max(this.#term, term, this.#raft?.term ?? 0);
     this.logger.info({ leader: leader.toString(16), term: this.#term }, "leader changed");
-    if (this.isLeader && !wasLeader) this.#lessor.promote(this.config.electionTimeoutMs);
-    if (!this.isLeader && wasLeader) this.#lessor.demote();
+    // The lessor becomes primary only once this leader applied an entry of its own term (so it has seen
+    // every revoke and checkpoint its predecessors committed); it stops at once when leadership is lost.
+    if (this.isLeader && !wasLeader) this.#promoteAtTerm = this.#term;
+    if (!this.isLeader) {
+      this.#promoteAtTerm = undefined;
+      if (this.#lessor.isPrimary) this.#lessor.demote();
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -542,9 +548,13 @@ export class EtcdServer implements EtcdApi {
       if (entry.index <= this.#applied.value) continue;
       await this.#applyEntry(entry);
       this.#applied.advance(entry.index);
+      if (this.#promoteAtTerm !== undefined && entry.term >= this.#promoteAtTerm && this.isLeader) {
+        this.#promoteAtTerm = undefined;
+        this.#lessor.promote(this.config.electionTimeoutMs);
+      }
     }
     this.#committedIndex = Math.max(this.#committedIndex, this.#applied.value);
-    this.#term = Math.max(this.#term, this.#raft.rawNode.status().hardState.term);
+    this.#term = Math.max(this.#term, this.#raft.term);
     this.#maybeCampaignAlone();
     if (this.#applied.value - this.#snapshotIndex >= this.config.snapshotCount) await this.#snapshot();
   }
@@ -648,8 +658,7 @@ export class EtcdServer implements EtcdApi {
   /** propose sends an internal request through raft and resolves with its applied result. */
   async #propose(request: InternalRequest["request"], who: AuthInfo | undefined): Promise<unknown> {
     this.#checkLive(undefined);
-    const status = this.#raft.rawNode.status();
-    if (status.hardState.commit - this.#applied.value > limits.maxApplyLag) throw errors.tooManyRequests();
+    if (this.#raft.committed - this.#applied.value > limits.maxApplyLag) throw errors.tooManyRequests();
     const id = this.#ids.next();
     const internal = create(InternalRequestSchema, {
       header: { id, username: who?.username ?? "", authRevision: BigInt(who?.revision ?? 0) },

@@ -33,6 +33,8 @@ export class RaftNode {
   #scheduled = false;
   #stopped = false;
   #lead = 0n;
+  #committed = 0;
+  #term = 0;
   #idle: Array<() => void> = [];
 
   constructor(rawNode: RawNode, storage: MemoryStorage, wal: Wal, hooks: RaftNodeHooks, tickMs: number) {
@@ -59,6 +61,16 @@ export class RaftNode {
     this.#stopped = true;
     if (this.#ticker !== undefined) clearInterval(this.#ticker);
     if (this.#running) await new Promise<void>((resolve) => this.#idle.push(resolve));
+  }
+
+  /** committed is the commit index of the last persisted hard state. */
+  get committed(): number {
+    return this.#committed;
+  }
+
+  /** term is the term of the last persisted hard state. */
+  get term(): number {
+    return this.#term;
   }
 
   /** leader is the current leader's id as last seen (0n for none). */
@@ -122,7 +134,7 @@ export class RaftNode {
   async #handle(rd: Ready): Promise<void> {
     if (rd.softState !== undefined && rd.softState.lead !== this.#lead) {
       this.#lead = rd.softState.lead;
-      this.#hooks.onLeaderChange(this.#lead, rd.hardState?.term ?? this.rawNode.status().hardState.term);
+      this.#hooks.onLeaderChange(this.#lead, rd.hardState?.term ?? this.#term);
     }
     // 1. Persist (before sending anything that depends on it).
     if (rd.snapshot !== undefined && rd.snapshot.metadata.index > 0) {
@@ -137,7 +149,11 @@ export class RaftNode {
     if (rd.entries.length > 0 || hardState !== undefined) {
       await this.#wal.save(hardState, rd.entries);
     }
-    if (hardState !== undefined) this.storage.setHardState(hardState);
+    if (hardState !== undefined) {
+      this.storage.setHardState(hardState);
+      this.#committed = hardState.commit;
+      this.#term = hardState.term;
+    }
     if (rd.entries.length > 0) this.storage.append(rd.entries);
     // 2. Send.
     if (rd.messages.length > 0) this.#hooks.send(rd.messages);
