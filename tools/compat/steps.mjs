@@ -1,0 +1,354 @@
+// The ONE list of etcdctl steps that tools/compat runs against real etcd and against etcd-ts.
+//
+// Steps run in this order on both servers, in lockstep, so revisions must agree exactly. Each step is one of:
+//   { run: "<etcdctl args>" }                  a foreground command; stdout, stderr and exit code compared
+//   { start: "<etcdctl args>", id }            a background command (watch, lock, elect); nothing compared yet
+//   { waitFor: id, until }                     wait until the background command printed enough; compares
+//                                              only whether that happened
+//   { stop: id, until }                        wait for `until`, then end it (SIGTERM, or `signal`) and compare
+//                                              everything it printed and how it ended
+//   { sleepMs }                                give a background command time to connect
+// Options: stdin (text, or { repeat, bytes } for a large value), capture ({ NAME: /regex with one group/ } on
+// stdout; later steps use {NAME} in args and stdin), sortLines (etcd prints some lists in map order),
+// knownDifference ("why"; reported apart, does not fail the run), ignoreHash ("why": hashes become <HASH>),
+// note (shown in the report).
+// {dir} expands to the server's scratch dir.
+
+/**
+ * @typedef {object} Until
+ * @property {number} [lines]  stdout has at least this many lines
+ * @property {number} [timeoutMs]
+ */
+
+/**
+ * @typedef {object} Step
+ * @property {string} [run]
+ * @property {string} [start]
+ * @property {string} [id]
+ * @property {string} [waitFor]
+ * @property {string} [stop]
+ * @property {Until} [until]
+ * @property {"SIGTERM" | "SIGINT"} [signal]
+ * @property {number} [sleepMs]
+ * @property {string | {repeat: string, bytes: number}} [stdin]
+ * @property {Record<string, RegExp>} [capture]
+ * @property {boolean} [sortLines]
+ * @property {string} [knownDifference]
+ * @property {string} [ignoreHash]
+ * @property {string} [note]
+ */
+
+/** A value just over etcd's default --max-request-bytes (1.5 MiB) but under etcdctl's 2 MiB send limit. */
+const TOO_LARGE_VALUE = { repeat: "x", bytes: 1600 * 1024 };
+
+const REVISION = /"revision":(\d+)/;
+
+/** etcdctl snapshot status opens the file with bbolt; etcd-ts's backend is LevelDB. */
+const SNAPSHOT_FORMAT = "etcd-ts snapshots are not bbolt files, so etcdctl snapshot status cannot read them";
+
+/** Keys carry their lease id, and lease ids differ between servers, so from then on the KV hash does too. */
+const LEASED_HASH = "a key with a lease is in the history: its lease id is part of the hashed KeyValue";
+
+/** @type {Step[]} */
+export const steps = [
+  // ---------------------------------------------------------------- put
+  { run: "put foo bar" },
+  { run: "put --prev-kv foo bar2" },
+  { run: "put foo2 'hello world'" },
+  { run: "put -- dash -value" },
+  { run: "put stdin/key", stdin: "value from stdin" },
+  { run: "put k/a zz" },
+  { run: "put k/b aa" },
+  { run: "put k/c mm" },
+  { run: "put k/b bb" },
+  { run: "put k/d dd" },
+  { run: "put k/b cc -w json" },
+  { run: "put --prev-kv k/a zz2 -w json" },
+  { run: "put '' emptykey", note: "empty key" },
+  { run: "put --ignore-value nokey", note: "ignore-value on a missing key" },
+  { run: "put --ignore-value foo" },
+  { run: "get foo -w json" },
+  { run: "endpoint hashkv -w table", note: "no leases yet: the KV history hash must match exactly" },
+  { run: "lease grant 600", capture: { L1: /lease ([0-9a-f]+) granted/ } },
+  { run: "put --lease={L1} leased/1 v1" },
+  { run: "put --ignore-lease leased/1 v2" },
+  { run: "put --ignore-lease --prev-kv leased/1 v3" },
+  { run: "put --ignore-value --ignore-lease leased/1" },
+  { run: "get leased/1 -w json" },
+  { run: "put --ignore-lease nokey2 v", note: "ignore-lease on a missing key" },
+  { run: "put --lease=1234abcd k/x v", note: "missing lease" },
+  { run: "put --ignore-value --lease={L1} foo", note: "both flags: value kept, lease set" },
+  { run: "get foo -w fields" },
+  { run: "put foo bar3", note: "detaches foo from the lease" },
+
+  // ---------------------------------------------------------------- get
+  { run: "get foo" },
+  { run: "get nokey" },
+  { run: "get nokey -w json" },
+  { run: "get --prefix k/" },
+  { run: "get --prefix k/ --keys-only" },
+  { run: "get --prefix k/ --print-value-only" },
+  { run: "get --from-key k/b" },
+  { run: "get --from-key '' --keys-only" },
+  { run: "get k/a k/c" },
+  { run: "get --prefix k/ --limit 2" },
+  { run: "get --prefix k/ --limit 2 -w json" },
+  { run: "get --prefix k/ --order DESCEND" },
+  { run: "get --prefix k/ --order ASCEND --sort-by VALUE" },
+  { run: "get --prefix k/ --sort-by VALUE --order DESCEND" },
+  { run: "get --prefix k/ --sort-by VERSION --order DESCEND" },
+  { run: "get --prefix k/ --sort-by CREATE --order DESCEND" },
+  { run: "get --prefix k/ --sort-by MODIFY" },
+  { run: "get --prefix k/ --sort-by KEY --order DESCEND --limit 3" },
+  { run: "get --prefix k/ --sort-by MODIFY --order DESCEND --limit 1 -w json" },
+  { run: "get --rev 3 foo" },
+  { run: "get --rev 4 --prefix k/" },
+  { run: "get --rev 9999 foo", note: "future revision" },
+  { run: "get --consistency=s foo" },
+  { run: "get --consistency=s --prefix k/ -w json" },
+  { run: "get --prefix k/ -w json" },
+  { run: "get --prefix k/ -w json --keys-only --limit 1" },
+  { run: "get --prefix k/ -w fields --limit 1" },
+  { run: "get foo -w table" },
+  { run: "--hex get foo" },
+  { run: "get -- -" },
+  { run: "get --count-only --prefix k/", note: "etcdctl 3.4 has no --count-only: both must reject it alike" },
+
+  // ---------------------------------------------------------------- del
+  { run: "put d/1 a" },
+  { run: "put d/2 b" },
+  { run: "put d/3 c" },
+  { run: "put d2/1 x" },
+  { run: "put d2/2 y" },
+  { run: "del d/1" },
+  { run: "del --prev-kv d/2" },
+  { run: "del nokey" },
+  { run: "del --prefix d/" },
+  { run: "del --prefix --prev-kv d2/" },
+  { run: "put e/1 a" },
+  { run: "put e/2 b" },
+  { run: "put e/3 c" },
+  { run: "del e/1 e/3 -w json" },
+  { run: "put zz/1 a" },
+  { run: "put zz/2 b" },
+  { run: "del --from-key --prev-kv zz/" },
+  { run: "del --prefix e/ -w json --prev-kv" },
+
+  // ---------------------------------------------------------------- txn
+  // etcdctl 3.4 cannot send a lease compare: `lease("k") = "<id>"` panics in clientv3.Compare (bad value)
+  // before any request is made, so lease compares are not in this list.
+  {
+    run: "txn",
+    note: "success branch: compares on value, version, create and mod",
+    stdin:
+      'value("foo") = "bar3"\nversion("k/b") = "3"\ncreate("k/a") > "0"\nmod("k/a") < "1000"\n\nput t/ok yes\nget foo\ndel k/d\n\nput t/fail yes\n\n',
+  },
+  {
+    run: "txn",
+    note: "failure branch",
+    stdin: 'value("foo") = "nope"\n\nput t/ok2 yes\n\nput t/fail yes\nget --prefix t/\n\n',
+  },
+  {
+    run: "txn -w json",
+    stdin: 'version("nokey") = "0"\nmod("foo") > "1"\n\nput t/j 1\nget t/j\n\nget foo\n\n',
+  },
+  { run: "txn", stdin: 'create("t/ok") != "0"\nvalue("t/ok") > "a"\n\ndel --prefix --prev-kv t/\n\n\n' },
+  { run: "txn", stdin: 'version("k/b") = "1"\ncreate("k/a") = "1"\n\n\nput t/cmpfail x\n\n', note: "failure branch, no success ops" },
+  { run: "txn", stdin: "\nput t/empty-cmp 1\n\n\n", note: "no compares: success" },
+  { run: "txn", stdin: '\nput t/dup 1\nput t/dup 2\n\n\n', note: "duplicate key in txn" },
+  {
+    run: "txn",
+    stdin: `\n${Array.from({ length: 129 }, (_, i) => `put t/many/${i} v`).join("\n")}\n\n\n`,
+    note: "129 ops: over --max-txn-ops",
+  },
+  { run: "txn", stdin: 'value("foo") = "bar3"\n\nput --lease=1234abcd t/l v\n\n\n', note: "missing lease inside txn" },
+  { run: "get --prefix t/" },
+
+  // ---------------------------------------------------------------- lease
+  { run: "lease grant 300", capture: { L2: /lease ([0-9a-f]+) granted/ } },
+  { run: "lease grant 200 -w json", capture: { L3DEC: /"ID":(\d+)/ } },
+  { run: "put --lease={L2} lz/1 a" },
+  { run: "put --lease={L2} lz/2 b" },
+  { run: "lease timetolive {L2}" },
+  { run: "lease timetolive --keys {L2}" },
+  { run: "lease timetolive --keys {L2} -w json" },
+  { run: "lease keep-alive --once {L2}" },
+  { run: "lease keep-alive --once {L2} -w json" },
+  { run: "lease list", sortLines: true, note: "etcd lists leases in map order" },
+  { run: "lease revoke {L2}" },
+  { run: "get --prefix lz/" },
+  { run: "lease timetolive {L2}" },
+  { run: "lease revoke {L2}", note: "already revoked" },
+  { run: "lease keep-alive --once {L2}", note: "revoked lease" },
+  { run: "lease timetolive 1234abcd" },
+  { run: "lease grant 0" },
+  { run: "lease grant -5" },
+  { run: "lease list", sortLines: true },
+
+  // ---------------------------------------------------------------- watch with concurrent puts
+  { start: "watch --prefix w/", id: "w1" },
+  { start: "watch --prev-kv w/a", id: "w2" },
+  { sleepMs: 700 },
+  { run: "put w/a 1" },
+  { run: "put w/b 2" },
+  { run: "put w/a 3" },
+  { run: "del w/a" },
+  { run: "put w/c 4" },
+  { stop: "w1", until: { lines: 15 } },
+  { stop: "w2", until: { lines: 11 } },
+  { run: "put w/d 5 -w json", capture: { WREV: REVISION } },
+  { run: "put w/d 6" },
+  { run: "del --prefix w/" },
+  { start: "watch --rev={WREV} --prefix --prev-kv w/", id: "w3", note: "history replay, then live events" },
+  { waitFor: "w3", until: { lines: 13 } },
+  { run: "put w/e 7" },
+  { stop: "w3", until: { lines: 16 } },
+  { start: "watch --rev={WREV} w/a w/e", id: "w4", note: "range watch from a revision" },
+  { stop: "w4", until: { lines: 3 } },
+  { start: "watch -i", id: "w5", stdin: "watch --prefix wi/\n", note: "interactive watch" },
+  { sleepMs: 700 },
+  { run: "put wi/1 x" },
+  { stop: "w5", until: { lines: 3 } },
+
+  // ---------------------------------------------------------------- lock with concurrent holders
+  { start: "lock lk1", id: "lock-a" },
+  { waitFor: "lock-a", until: { lines: 1 } },
+  { start: "lock lk1", id: "lock-b" },
+  { sleepMs: 700 },
+  { run: "get --prefix lk1/ --keys-only --sort-by CREATE", note: "both holders queued" },
+  { stop: "lock-a", until: { lines: 1 }, note: "first holder releases" },
+  { waitFor: "lock-b", until: { lines: 1 } },
+  { stop: "lock-b", until: { lines: 1 } },
+  { run: "get --prefix lk1/ --keys-only" },
+  { run: "lock lk2 -- sh -c 'echo $ETCD_LOCK_KEY; echo rev $ETCD_LOCK_REV'" },
+
+  // ---------------------------------------------------------------- elect with concurrent candidates
+  { start: "elect el1 p1", id: "el-a" },
+  { waitFor: "el-a", until: { lines: 2 } },
+  { start: "elect el1 p2", id: "el-b" },
+  { start: "elect -l el1", id: "el-obs" },
+  { waitFor: "el-obs", until: { lines: 2 } },
+  { sleepMs: 300 },
+  { run: "get --prefix el1/ --sort-by CREATE" },
+  { stop: "el-a", until: { lines: 2 }, note: "leader resigns" },
+  { waitFor: "el-b", until: { lines: 2 } },
+  { waitFor: "el-obs", until: { lines: 4 } },
+  { stop: "el-b", until: { lines: 2 } },
+  { stop: "el-obs", until: { lines: 4 } },
+  { run: "get --prefix el1/" },
+
+  // ---------------------------------------------------------------- limits
+  { run: "put big", stdin: TOO_LARGE_VALUE, note: "1.6 MiB value: over --max-request-bytes" },
+  { run: "get big" },
+
+  // ---------------------------------------------------------------- compaction
+  { run: "endpoint hashkv -w table", ignoreHash: LEASED_HASH },
+  { run: "put c/1 a -w json", capture: { CREV: REVISION } },
+  { run: "put c/1 b" },
+  { run: "compaction {CREV}" },
+  { run: "get --rev 2 foo", note: "compacted revision" },
+  { run: "get --rev {CREV} c/1" },
+  { run: "compaction 3", note: "already compacted" },
+  { run: "compaction 999999", note: "future revision" },
+  { run: "compaction --physical {CREV}" },
+  { start: "watch --rev 2 foo", id: "wc", note: "watch from a compacted revision" },
+  { stop: "wc", until: { lines: 1, timeoutMs: 3000 } },
+  { run: "endpoint hashkv", ignoreHash: LEASED_HASH },
+
+  // ---------------------------------------------------------------- cluster and maintenance
+  { run: "member list" },
+  { run: "member list -w table" },
+  { run: "member list -w json" },
+  { run: "endpoint health" },
+  { run: "endpoint health -w table" },
+  { run: "endpoint status" },
+  { run: "endpoint status -w table" },
+  { run: "endpoint status -w json" },
+  { run: "endpoint hashkv -w table", ignoreHash: LEASED_HASH },
+  { run: "alarm list" },
+  { run: "alarm disarm" },
+  { run: "alarm list -w json" },
+  { run: "defrag" },
+  { run: "endpoint status -w table" },
+  { run: "snapshot save {dir}/snap.db" },
+  {
+    run: "snapshot status {dir}/snap.db -w table",
+    note: "reads the saved backend file",
+    ignoreHash: "hash of the backend file's bytes",
+    knownDifference: SNAPSHOT_FORMAT,
+  },
+  {
+    run: "snapshot status {dir}/snap.db -w json",
+    ignoreHash: "hash of the backend file's bytes",
+    knownDifference: SNAPSHOT_FORMAT,
+  },
+  { run: "snapshot save {dir}/no/such/dir/snap.db" },
+
+  // ---------------------------------------------------------------- users, roles and auth
+  { run: "auth enable", note: "no root user yet" },
+  { run: "user add root --new-user-password=rootpw --interactive=false" },
+  { run: "user add root --new-user-password=x --interactive=false", note: "exists" },
+  { run: "auth enable", note: "root has no root role yet" },
+  { run: "user grant-role root root" },
+  { run: "role add reader" },
+  { run: "role add reader", note: "exists" },
+  { run: "role grant-permission reader read p/ --prefix" },
+  { run: "role grant-permission reader readwrite q/a q/z" },
+  { run: "role grant-permission reader write --from-key zzz" },
+  { run: "role grant-permission nobody read x" },
+  { run: "role get reader" },
+  { run: "role list" },
+  { run: "user add alice:alicepw --interactive=false" },
+  { run: "user add bob --interactive=false", stdin: "bobpw\n" },
+  { run: "user grant-role alice reader" },
+  { run: "user grant-role alice nobody" },
+  { run: "user get alice" },
+  { run: "user get alice --detail" },
+  { run: "user get nobody" },
+  { run: "user list" },
+  { run: "put p/1 visible" },
+  { run: "put q/b writable" },
+  { run: "auth enable" },
+  { run: "get foo", note: "no user" },
+  { run: "get foo --user root:rootpw" },
+  { run: "get foo --user root:wrongpw", note: "wrong password" },
+  { run: "get foo --user nobody:pw", note: "unknown user" },
+  { run: "get p/1 --user alice:alicepw" },
+  { run: "get --prefix p/ --user alice:alicepw" },
+  { run: "get foo --user alice:alicepw", note: "permission denied" },
+  { run: "put p/2 x --user alice:alicepw", note: "read-only range" },
+  { run: "put q/c x --user alice:alicepw" },
+  { run: "get --prefix q/ --user alice:alicepw", note: "prefix q/ is wider than [q/a, q/z)" },
+  { run: "get q/a q/z --user alice:alicepw" },
+  { run: "del q/c --user alice:alicepw" },
+  { run: "txn --user alice:alicepw", stdin: 'value("p/1") = "visible"\n\nput q/d 1\n\nput foo no\n\n' },
+  { run: "txn --user alice:alicepw", stdin: 'value("foo") = "bar3"\n\nput q/d 1\n\n\n', note: "compare on a denied key" },
+  { run: "get foo --user bob:bobpw", note: "no roles" },
+  { run: "user list --user alice:alicepw", note: "not root" },
+  { run: "user list --user root:rootpw" },
+  { run: "role list --user root:rootpw" },
+  { run: "endpoint status --user alice:alicepw" },
+  { run: "lease grant 60 --user alice:alicepw" },
+  { run: "user passwd alice --interactive=false --user root:rootpw", stdin: "newpw\n" },
+  { run: "get p/1 --user alice:alicepw", note: "old password" },
+  { run: "get p/1 --user alice:newpw" },
+  { run: "role revoke-permission reader p/ --prefix --user root:rootpw" },
+  { run: "role revoke-permission reader p/ --prefix --user root:rootpw", note: "already revoked" },
+  { run: "get p/1 --user alice:newpw" },
+  { run: "role get reader --user root:rootpw" },
+  { run: "user revoke-role alice reader --user root:rootpw" },
+  { run: "user revoke-role alice reader --user root:rootpw", note: "not granted" },
+  { run: "user get alice --user root:rootpw" },
+  { run: "user delete alice --user root:rootpw" },
+  { run: "user delete alice --user root:rootpw", note: "already deleted" },
+  { run: "role delete reader --user root:rootpw" },
+  { run: "role get reader --user root:rootpw" },
+  { run: "user revoke-role root root --user root:rootpw", note: "root must keep its role" },
+  { run: "auth disable --user bob:bobpw", note: "not root" },
+  { run: "auth disable --user root:rootpw" },
+  { run: "get foo" },
+  { run: "user list" },
+  { run: "user delete root" },
+  { run: "get --prefix '' --keys-only" },
+  { run: "endpoint hashkv", ignoreHash: LEASED_HASH },
+];
