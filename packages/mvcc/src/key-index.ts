@@ -54,8 +54,11 @@ export class KeyIndex {
     const generation = this.current();
     if (generation.revs.length === 0) {
       generation.created = rev.main;
+      // A fresh one-element array: pushing onto an empty one would reserve room for 17 (most keys keep one).
+      generation.revs = [rev];
+    } else {
+      generation.revs.push(rev);
     }
-    generation.revs.push(rev);
     generation.version += 1;
     this.modified = rev;
     this.lease = lease;
