@@ -30,7 +30,7 @@ import { type Change, readKeyValues, WriteTxn } from "./write-txn.js";
 /** DEFAULT_COMPACTION_BATCH_LIMIT is etcd's --compaction-batch-limit: revisions deleted per backend batch. */
 export const DEFAULT_COMPACTION_BATCH_LIMIT = 1000;
 /** DEFAULT_COMPACTION_INDEX_CHUNK is how many keys of the in-memory index are compacted between yields. */
-export const DEFAULT_COMPACTION_INDEX_CHUNK = 10_000;
+export const DEFAULT_COMPACTION_INDEX_CHUNK = 2_000;
 /** REBUILD_SCAN_CHUNK bounds how many stored revisions are read at once when rebuilding the index. */
 const REBUILD_SCAN_CHUNK = 10_000;
 
@@ -95,7 +95,7 @@ export interface KvStoreOptions {
   maxTxnOps?: number;
   /** compactionBatchLimit is how many revisions one compaction batch deletes (default 1000). */
   compactionBatchLimit?: number;
-  /** compactionIndexChunk is how many keys of the index are compacted between yields (default 10000). */
+  /** compactionIndexChunk is how many keys of the index are compacted between yields (default 2000). */
   compactionIndexChunk?: number;
   /** leaseExists, when given, makes a put with an unknown lease fail with ErrLeaseNotFound. */
   leaseExists?: (lease: bigint) => boolean;
