@@ -146,6 +146,7 @@ export class Applier {
         return pending.response;
       }
       case "compaction": {
+        auth.checkAdminPermitted(who);
         const compaction = kv.compact(r.value.revision, write.scoped("kv"));
         effects.compaction = compaction;
         return create(CompactionResponseSchema, { header: this.#deps.header() });
