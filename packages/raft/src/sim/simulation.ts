@@ -21,7 +21,7 @@ export interface SimOptions {
   seed: number;
   /** Initial number of voters (3 or 5). */
   nodes: number;
-  /** Number of random events before the network heals and liveness is checked. */
+  /** Number of random events before the network heals and liveness is checked (default 3000; 6000 if hostile). */
   events?: number;
   /** Planted bugs inside raft. */
   knobs?: TestingKnobs;
@@ -74,6 +74,8 @@ interface SimNode {
   commit: number;
   /** Whether this node was ever removed from the configuration (it stays down then). */
   removed: boolean;
+  /** When a crashed node restarts (in ticks). */
+  restartAt: number;
 }
 
 const enc = new TextEncoder();
@@ -122,6 +124,7 @@ export class Simulation {
   private readonly checkQuorum: boolean;
   private readonly preVote: boolean;
   private readonly stepDownOnRemoval: boolean;
+  /** Fault rates: crashRate and networkRate per tick, midReadyCrash per Ready of a leader with new entries. */
   private readonly profile: {
     proposeRate: number;
     crashRate: number;
@@ -146,10 +149,17 @@ export class Simulation {
   private readonly knownLeaders = new Set<string>();
   private maxCommitted = 0;
   private markerApplied = false;
+  /** Set once the faults are healed for the liveness check: no more faults are injected. */
+  private healed = false;
+  private reads = 0;
+  /** Read context -> highest commit index of any node when the read was issued. */
+  private readonly pendingReads = new Map<string, number>();
+  /** Number of reads answered (and checked). */
+  readsChecked = 0;
 
   constructor(options: SimOptions) {
     this.opts = {
-      events: 3000,
+      events: options.hostile ? 6000 : 3000,
       membership: true,
       snapshots: true,
       trace: false,
@@ -166,12 +176,12 @@ export class Simulation {
     this.maxInflight = this.rng.pick([1, 4, 256]);
     // Each seed draws a fault profile, from calm to very hostile.
     this.profile = this.opts.hostile
-      ? { proposeRate: 0.15, crashRate: 0.03, networkRate: 0.02, midReadyCrash: 0.2 }
+      ? { proposeRate: 0.15, crashRate: 0.3, networkRate: 0.2, midReadyCrash: 0.2 }
       : {
           proposeRate: this.rng.pick([0.02, 0.08, 0.15]),
-          crashRate: this.rng.pick([0.002, 0.01, 0.03]),
-          networkRate: this.rng.pick([0.002, 0.01, 0.03]),
-          midReadyCrash: this.rng.pick([0.01, 0.05, 0.2]),
+          crashRate: this.rng.pick([0.005, 0.02, 0.05]),
+          networkRate: this.rng.pick([0.005, 0.02, 0.05]),
+          midReadyCrash: this.rng.pick([0.002, 0.01, 0.05]),
         };
     if (this.opts.hostile) this.maxSizePerMsg = 0;
     const voters: bigint[] = [];
@@ -206,7 +216,7 @@ export class Simulation {
         ? cloneConfState(cs)
         : { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false },
     };
-    const n: SimNode = { id, disk, node: undefined, term: 0, commit: 0, removed: false };
+    const n: SimNode = { id, disk, node: undefined, term: 0, commit: 0, removed: false, restartAt: 0 };
     this.nodes.set(id, n);
     this.start(n);
   }
@@ -288,18 +298,20 @@ export class Simulation {
   private randomEvent(): void {
     const p = this.profile;
     const table: [number, () => void][] = [
-      [0.1, () => this.tickAll()],
+      [0.07, () => this.tickAll()],
       [0.01, () => this.tickOne()],
       [0.45, () => this.deliverOne()],
       [0.28, () => this.processReadyRandom()],
       [p.proposeRate, () => this.propose()],
-      [p.crashRate, () => this.crashOrRestart()],
-      [p.networkRate, () => this.changeNetwork()],
       [this.opts.snapshots ? 0.01 : 0, () => this.snapshotAndCompact()],
       [this.opts.membership ? 0.004 : 0, () => this.changeMembership()],
       [0.002, () => this.transferLeader()],
+      [0.01, () => this.readIndex()],
+      [0.02, () => this.processAllReadies()],
     ];
-    let r = this.rng.next();
+    let total = 0;
+    for (const [w] of table) total += w;
+    let r = this.rng.next() * total;
     for (const [w, f] of table) {
       r -= w;
       if (r < 0) {
@@ -307,11 +319,19 @@ export class Simulation {
         return;
       }
     }
-    this.processAllReadies();
   }
 
   tickAll(): void {
     this.now++;
+    // Faults are drawn per tick, so their rate is relative to the election timeout (10..19 ticks).
+    if (!this.healed && this.rng.chance(this.profile.crashRate)) this.crashOrRestart();
+    if (!this.healed && this.rng.chance(this.profile.networkRate)) this.changeNetwork();
+    for (const n of this.nodes.values()) {
+      if (n.node === undefined && !n.removed && n.restartAt <= this.now) {
+        this.log(`restart ${n.id}`);
+        this.start(n);
+      }
+    }
     for (const n of this.live()) n.node!.tick();
     this.log("tick");
   }
@@ -388,7 +408,7 @@ export class Simulation {
     // Crashing a leader right after it persisted new entries, before sending them, strands entries of
     // its term on a minority: the raw material of the subtle commit-rule bugs (Figure 8 of the paper).
     const crashChance =
-      rd.entries.length > 0 && node.raft.state === StateType.Leader ? this.profile.midReadyCrash : 0.01;
+      rd.entries.length > 0 && node.raft.state === StateType.Leader ? this.profile.midReadyCrash : 0.002;
     if (mayCrash && this.rng.chance(crashChance)) {
       this.crash(n, "after persist, before send");
       return;
@@ -444,7 +464,9 @@ export class Simulation {
     const st = n.disk.storage;
     const hs: HardState = st.savedHardState();
     if (m.type === MessageType.MsgAppResp && !m.reject) {
-      if (st.lastIndex() < m.index) {
+      // The ack promises entries up to m.index are durable, unless a leader of a later term has since
+      // replaced them (then the persisted term is higher, and the old leader's term is over).
+      if (hs.term === m.term && st.lastIndex() < m.index) {
         this.fail(`node ${n.id} acked index ${m.index} but persisted only up to ${st.lastIndex()}`);
       }
     }
@@ -461,6 +483,17 @@ export class Simulation {
 
   private apply(n: SimNode, rd: Ready): void {
     const d = n.disk;
+    for (const rs of rd.readStates) {
+      const ctx = dec.decode(rs.requestCtx);
+      const floor = this.pendingReads.get(ctx);
+      if (floor === undefined) continue;
+      if (rs.index < floor) {
+        this.fail(
+          `linearizability: read ${ctx} on node ${n.id} got index ${rs.index}, but ${floor} was committed before it started`,
+        );
+      }
+      this.readsChecked++;
+    }
     if (rd.snapshot !== undefined) {
       const s = rd.snapshot;
       const parsed = JSON.parse(dec.decode(s.data)) as { hash: number };
@@ -502,6 +535,8 @@ export class Simulation {
   private crash(n: SimNode, why: string): void {
     this.log(`crash ${n.id} (${why})`);
     n.node = undefined;
+    // A crashed node comes back after a random downtime (a few ticks to a few election timeouts).
+    n.restartAt = this.now + 1 + this.rng.int(this.opts.hostile ? 15 : 60);
   }
 
   private crashOrRestart(): void {
@@ -558,6 +593,24 @@ export class Simulation {
       this.dupRate = this.rng.pick([0, 0.05, 0.2]);
       this.maxDelay = this.rng.pick([0, 2, 5]);
       this.log(`lossy drop=${this.dropRate} dup=${this.dupRate} delay=${this.maxDelay}`);
+    }
+  }
+
+  /**
+   * readIndex issues a linearizable read on a random node. Linearizability requires the answer to cover
+   * every write committed before the read started, so the highest commit index of any node now is
+   * recorded and checked when the ReadState comes back.
+   */
+  private readIndex(): void {
+    const live = this.live();
+    if (live.length === 0) return;
+    const n = this.rng.pick(live);
+    const ctx = `r${this.reads++}`;
+    this.pendingReads.set(ctx, this.maxCommitted);
+    try {
+      n.node!.readIndex(enc.encode(ctx));
+    } catch (e) {
+      if (!(e instanceof ProposalDroppedError)) throw e;
     }
   }
 
@@ -727,6 +780,7 @@ export class Simulation {
 
   private healAndCheckLiveness(): void {
     this.log("=== heal");
+    this.healed = true;
     this.cut = new Set();
     this.dropRate = 0;
     this.dupRate = 0;
