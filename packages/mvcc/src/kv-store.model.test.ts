@@ -85,6 +85,14 @@ const delArb: fc.Arbitrary<Write> = fc.record({
   key: keyArb,
   end: endArb,
 });
+/** Txn writes: puts and single-key deletes on distinct keys, so that no branch has a duplicate key. */
+const txnWriteArb: fc.Arbitrary<Write> = fc.oneof(
+  { arbitrary: putArb, weight: 3 },
+  {
+    arbitrary: fc.record({ kind: fc.constant("del" as const), key: keyArb, end: fc.constant(undefined) }),
+    weight: 1,
+  },
+);
 const writeArb = fc.oneof({ arbitrary: putArb, weight: 3 }, { arbitrary: delArb, weight: 1 });
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -94,8 +102,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       kind: fc.constant("txn" as const),
       key: keyArb,
       version: fc.nat(3),
-      success: fc.uniqueArray(putArb, { maxLength: 3, selector: (w) => w.key }),
-      failure: fc.uniqueArray(putArb, { maxLength: 3, selector: (w) => w.key }),
+      success: fc.uniqueArray(txnWriteArb, { maxLength: 3, selector: (w) => w.key }),
+      failure: fc.uniqueArray(txnWriteArb, { maxLength: 3, selector: (w) => w.key }),
     }),
     weight: 2,
   },
