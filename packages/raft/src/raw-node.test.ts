@@ -178,4 +178,43 @@ describe("RawNode", () => {
     expect(s.softState.raftState).toBe(StateType.Leader);
     expect(s.progress.get(1n)?.match).toBe(1);
   });
+
+  it("mustSync is false when only the commit index changed", () => {
+    const st = new MemoryStorage(confStateOf([1n, 2n]));
+    const n = new RawNode({ id: 1n, electionTick: 10, heartbeatTick: 1, storage: st, random: () => 0 });
+    n.campaign();
+    handle(n, st);
+    n.step(newMessage({ type: MessageType.MsgVoteResp, from: 2n, to: 1n, term: 1 }));
+    const rd = handle(n, st);
+    expect(rd.entries).toHaveLength(1);
+    expect(rd.mustSync).toBe(true);
+    n.step(newMessage({ type: MessageType.MsgAppResp, from: 2n, to: 1n, term: 1, index: 1 }));
+    const rd2 = n.ready();
+    expect(rd2.hardState?.commit).toBe(1);
+    expect(rd2.entries).toHaveLength(0);
+    expect(rd2.mustSync).toBe(false);
+    n.advance();
+  });
+
+  it("maxCommittedSizePerReady pages committed entries over several Readys", () => {
+    const st = new MemoryStorage(confStateOf([1n]));
+    const n = new RawNode({
+      id: 1n,
+      electionTick: 10,
+      heartbeatTick: 1,
+      storage: st,
+      maxCommittedSizePerReady: 1,
+      random: () => 0,
+    });
+    n.campaign();
+    handle(n, st);
+    for (let i = 0; i < 3; i++) n.propose(enc.encode(`e${i}`));
+    const seen: string[] = [];
+    for (let i = 0; i < 10 && n.hasReady(); i++) {
+      const rd = handle(n, st);
+      expect(rd.committedEntries.length).toBeLessThanOrEqual(1);
+      for (const e of rd.committedEntries) seen.push(dec.decode(e.data));
+    }
+    expect(seen).toEqual(["e0", "e1", "e2"]);
+  });
 });

@@ -4,7 +4,14 @@ import { RawNode } from "../raw-node.js";
 import { MemoryStorage } from "../storage.js";
 import { progressStateName } from "../tracker/progress.js";
 import type { ConfChangeSingle, ConfChangeTransition, ConfState, Message } from "../types.js";
-import { ConfChangeType, EntryType, ReadOnlyOption, stateTypeName } from "../types.js";
+import {
+  ConfChangeType,
+  EntryType,
+  MessageType,
+  newMessage,
+  ReadOnlyOption,
+  stateTypeName,
+} from "../types.js";
 import { describeEntry, describeHardState, describeMessage, describeSnapshot } from "./describe.js";
 
 /** Command is one parsed line of a scenario script: a name, positional arguments and key=value pairs. */
@@ -88,6 +95,22 @@ export class InteractionEnv {
     campaign: (c) => this.get(BigInt(c.args[0]!)).node.campaign(),
     propose: (c) => this.get(BigInt(c.args[0]!)).node.propose(new TextEncoder().encode(c.args[1] ?? "")),
     "propose-conf-change": (c) => this.proposeConfChange(c),
+    "conf-change": (c) => this.proposeConfChange(c),
+    "send-snapshot": (c) => {
+      // Sends node a's latest storage snapshot to node b directly (as a leader's transport would).
+      const from = this.get(BigInt(c.args[0]!));
+      const to = BigInt(c.args[1]!);
+      const r = from.node.raft;
+      const m = newMessage({
+        type: MessageType.MsgSnap,
+        from: from.id,
+        to,
+        term: r.term,
+        snapshot: from.storage.snapshot(),
+      });
+      this.inbox.get(to)!.push(m);
+      this.print(describeMessage(m));
+    },
     tick: (c) => {
       const n = Number(c.kv.get("n") ?? 1);
       for (const id of this.idArgs(c)) for (let i = 0; i < n; i++) this.get(id).node.tick();

@@ -1,6 +1,6 @@
 /**
  * Command line runner of the seeded simulation:
- *   pnpm --filter @etcd-ts/raft sim -- --seeds N --start S --nodes 3|5 [--events E] [--trace]
+ *   pnpm --filter @etcd-ts/raft sim -- --seeds N --start S --nodes 3|5 [--events E] [--hostile] [--trace]
  * Exits non-zero on the first failing seed, printing the command that replays it.
  */
 import { runSeed } from "./simulation.js";
@@ -16,14 +16,15 @@ function arg(name: string, def: number): number {
 const seeds = arg("seeds", 100);
 const start = arg("start", 1);
 const nodesArg = process.argv.includes("--nodes") ? [arg("nodes", 3)] : [3, 5];
-const events = arg("events", 3000);
+const events = arg("events", process.argv.includes("--hostile") ? 6000 : 3000);
 const trace = process.argv.includes("--trace");
+const hostile = process.argv.includes("--hostile");
 const t0 = performance.now();
 let runs = 0;
 let committed = 0;
 for (const nodes of nodesArg) {
   for (let seed = start; seed < start + seeds; seed++) {
-    const r = runSeed({ seed, nodes, events, trace });
+    const r = runSeed({ seed, nodes, events, trace, hostile });
     runs++;
     committed += r.committed;
     if (r.error !== undefined) {

@@ -255,7 +255,7 @@ export class Simulation {
 
   private fail(msg: string): never {
     throw new SimFailure(
-      `seed ${this.opts.seed} (nodes=${this.opts.nodes}): ${msg}\n  replay: pnpm --filter @etcd-ts/raft sim -- --seeds 1 --start ${this.opts.seed} --nodes ${this.opts.nodes} --trace`,
+      `seed ${this.opts.seed} (nodes=${this.opts.nodes}): ${msg}\n  replay: pnpm --filter @etcd-ts/raft sim -- --seeds 1 --start ${this.opts.seed} --nodes ${this.opts.nodes}${this.opts.hostile ? " --hostile" : ""} --events ${this.opts.events} --trace`,
     );
   }
 
