@@ -587,6 +587,56 @@ describe("§5.4 safety", () => {
   });
 });
 
+describe("§5.5 follower and candidate crashes", () => {
+  it("RPCs are idempotent: a duplicated or reordered AppendEntries has no further effect", () => {
+    const r = raftWith(1n, ids3);
+    r.becomeFollower(1, 2n);
+    const app1 = newMessage({
+      type: MessageType.MsgApp,
+      from: 2n,
+      to: 1n,
+      term: 1,
+      index: 0,
+      logTerm: 0,
+      entries: [newEntry({ term: 1, index: 1 })],
+      commit: 0,
+    });
+    const app2 = newMessage({
+      type: MessageType.MsgApp,
+      from: 2n,
+      to: 1n,
+      term: 1,
+      index: 1,
+      logTerm: 1,
+      entries: [newEntry({ term: 1, index: 2 })],
+      commit: 1,
+    });
+    r.step(app1);
+    r.step(app2);
+    const before = r.raftLog.allEntries().map((e) => [e.index, e.term]);
+    // Replaying the first append (a retry after a lost response) must not truncate entry 2.
+    r.step(app1);
+    r.step(app2);
+    expect(r.raftLog.allEntries().map((e) => [e.index, e.term])).toEqual(before);
+    expect(r.raftLog.committed).toBe(1);
+    const acks = readMessages(r).map((m) => [m.type, m.index, m.reject]);
+    expect(acks).toEqual([
+      [MessageType.MsgAppResp, 1, false],
+      [MessageType.MsgAppResp, 2, false],
+      [MessageType.MsgAppResp, 1, false],
+      [MessageType.MsgAppResp, 2, false],
+    ]);
+  });
+
+  it("a retried vote request for the same candidate in the same term is granted again", () => {
+    const r = raftWith(1n, ids3);
+    const vote = newMessage({ type: MessageType.MsgVote, from: 2n, to: 1n, term: 1 });
+    r.step(vote);
+    r.step(vote);
+    expect(readMessages(r).map((m) => m.reject)).toEqual([false, false]);
+  });
+});
+
 describe("§6 cluster membership changes", () => {
   it("a single-server change applies directly; more than one voter change needs joint consensus", () => {
     const r = raftWith(1n, ids3);
