@@ -195,6 +195,59 @@ describe("recovery from a bit flip", () => {
     );
   }, 60_000);
 
+  it("handles a bit flip anywhere in a log of several segments", async () => {
+    const segmentBytes = 1024;
+    const saves = makeSaves(30);
+    const states = statesOf(saves);
+    const { fs } = await writeLog(segmentBytes, saves);
+    const names = (await fs.readdir(DIR)).filter((name) => name.endsWith(".wal"));
+    expect(names.length).toBeGreaterThan(3);
+    const segments = names.map((name, i) => {
+      const path = `${DIR}/${name}`;
+      const bytes = fs.readFile(path);
+      const scan = scanSegment(path, bytes, i === names.length - 1, DEFAULT_MAX_RECORD_BYTES);
+      const frames = scan.batches.flatMap((batch, b) => batch.frames.map((frame) => ({ frame, b })));
+      return { path, length: bytes.length, frames, batches: scan.batches.length };
+    });
+
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: segments.length - 1 }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 7 }),
+        async (which, at, bit) => {
+          const segment = segments[which]!;
+          const isLast = which === segments.length - 1;
+          const offset = at % segment.length;
+          const copy = fs.clone();
+          copy.flipBit(segment.path, offset, bit);
+          const outcome = await recover(copy, segmentBytes).then(
+            async (r) => {
+              await r.wal.close();
+              return { entries: r.entries, hardState: r.hardState };
+            },
+            (error: unknown) => error,
+          );
+          if (offset < 16) {
+            expect(outcome).toBeInstanceOf(WalFormatError);
+            return;
+          }
+          const hit = segment.frames.find(({ frame }) => offset >= frame.offset && offset < frame.end);
+          const inRecord = hit && offset < hit.frame.offset + FRAME_HEADER_BYTES + hit.frame.record.length;
+          if (!hit || !inRecord) {
+            expect(outcome).toEqual(states[saves.length]);
+          } else if (isLast && hit.b > 0 && hit.b === segment.batches - 1) {
+            expect(outcome).toEqual(states[saves.length - 1]);
+          } else {
+            expect(outcome).toBeInstanceOf(WalCorruptError);
+            expect(outcome).toMatchObject({ file: segment.path, offset: hit.frame.offset });
+          }
+        },
+      ),
+      { numRuns: Number(process.env.WAL_FLIP_RUNS ?? 400), seed: Number(process.env.WAL_SEED ?? 7) },
+    );
+  }, 60_000);
+
   it("reports WalCorruptError when a synced record in an older segment is damaged", async () => {
     const segmentBytes = 1024;
     const { fs } = await writeLog(segmentBytes, makeSaves(30));
