@@ -70,7 +70,8 @@ type Action =
   | { kind: "write"; writes: Write[] }
   | { kind: "compact"; back: number }
   | { kind: "pull"; stream: number; count: number }
-  | { kind: "reconnect"; stream: number };
+  | { kind: "reconnect"; stream: number }
+  | { kind: "reopen" };
 
 const keyArb = fc.constantFrom("a", "b", "c", "d");
 const putArb: fc.Arbitrary<Write> = fc.record({
@@ -115,6 +116,7 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
     weight: 4,
   },
   { arbitrary: fc.record({ kind: fc.constant("reconnect" as const), stream: fc.nat(2) }), weight: 1 },
+  { arbitrary: fc.constant({ kind: "reopen" as const }), weight: 1 },
 );
 const specArb: fc.Arbitrary<WatchSpec> = fc.record({
   key: keyArb,
@@ -220,6 +222,7 @@ class Client {
     }
   }
 
+  /** reconnect drops the stream (its queued responses are lost) and resumes after the last event seen. */
   reconnect(): void {
     this.h.watchable.closeWatchStream(this.stream);
     this.stream = this.h.watchable.newWatchStream();
@@ -308,6 +311,11 @@ test("watchers with slow consumers, reconnects and compactions see ordered, uniq
                 break;
               case "reconnect":
                 clients[action.stream]?.reconnect();
+                break;
+              case "reopen":
+                // A restart closes every stream; the clients resume on the reopened store.
+                await h.reopen();
+                for (const client of clients) client.reconnect();
                 break;
             }
           }
