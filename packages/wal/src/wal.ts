@@ -198,25 +198,28 @@ export class Wal {
     await removeTempFiles(s.fs, dir, names);
 
     const path = join(dir, CREATING_NAME);
-    const handle = await s.fs.open(path, { create: true });
-    await writeSegmentStart(s, handle);
-    const metadataBytes = encodeMetadata(metadata);
-    const marker = encodeSnapshotMarker({ index: 0, term: 0 });
     const { buffer, chain } = buildBatch(
       [
         { type: WalRecordType.CRC, data: new Uint8Array(0) },
-        { type: WalRecordType.METADATA, data: metadataBytes },
-        { type: WalRecordType.SNAPSHOT, data: marker },
+        { type: WalRecordType.METADATA, data: encodeMetadata(metadata) },
+        { type: WalRecordType.SNAPSHOT, data: encodeSnapshotMarker({ index: 0, term: 0 }) },
       ],
       0,
       0,
     );
-    await handle.pwrite(buffer, SEGMENT_HEADER_BYTES);
-    await handle.fdatasync();
-    const name = formatSegmentName(0, 0);
-    await s.fs.rename(path, join(dir, name));
-    await s.fs.fsyncDir(dir);
-    await s.fs.fsyncDir(dirname(dir));
+    const handle = await s.fs.open(path, { create: true });
+    try {
+      await writeSegmentStart(s, handle);
+      await handle.pwrite(buffer, SEGMENT_HEADER_BYTES);
+      await handle.fdatasync();
+      // The segment gets its name only once its first batch is durable.
+      await s.fs.rename(path, join(dir, formatSegmentName(0, 0)));
+      await s.fs.fsyncDir(dir);
+      await s.fs.fsyncDir(dirname(dir));
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
 
     const wal = new Wal(dir, [{ seq: 0, baseIndex: 0 }], { index: 0, term: 0 }, s);
     wal.tail = { handle, seq: 0, baseIndex: 0, offset: SEGMENT_HEADER_BYTES + buffer.length };
