@@ -161,8 +161,9 @@ const NO_HOOKS: StoreHooks = { onCommit: () => {}, wantPrevKv: () => false };
  * watchers. One write is pending at a time (the server applies entries in order).
  */
 export class KvStore {
-  private readonly index = new TreeIndex();
-  private readonly backend: Backend;
+  /** index is replaced as a whole by `restore`, never half-built. */
+  private index = new TreeIndex();
+  private backend: Backend;
   private readonly maxTxnOps: number;
   private readonly compactionBatchLimit: number;
   private readonly compactionIndexChunk: number;
@@ -222,22 +223,34 @@ export class KvStore {
     return this.index.size;
   }
 
-  private async rebuild(): Promise<void> {
-    const snapshot = this.backend.snapshot();
+  /**
+   * restore replaces the store's state with what `backend` holds, for the server installing a raft snapshot
+   * into the member's database: background compaction is awaited, the index is rebuilt aside and swapped in
+   * whole, so concurrent readers see the old state or the new one.
+   */
+  async restore(backend: Backend): Promise<void> {
+    assert(this.pending === undefined, "restore while a write is pending");
+    await this.serial.catch(() => {});
+    await this.rebuild(backend);
+  }
+
+  private async rebuild(backend: Backend = this.backend): Promise<void> {
+    const fresh = new TreeIndex();
+    const snapshot = backend.snapshot();
     let scheduled: number;
     let finished: number;
+    let maxMain = 1;
     try {
       scheduled = decodeMetaRevision(await snapshot.get(META_SCHEDULED_COMPACT));
       finished = decodeMetaRevision(await snapshot.get(META_FINISHED_COMPACT));
       let from = revisionLowerBound(0);
-      let maxMain = 1;
       for (;;) {
         const entries = await snapshot.scan(from, REVISION_KEYS_END, REBUILD_SCAN_CHUNK);
         for (const [rawKey, value] of entries) {
           assert(isRevisionKey(rawKey), "unexpected key in the mvcc keyspace");
           const { revision, tombstone } = decodeRevisionKey(rawKey);
           const meta = decodeKeyValueMeta(value);
-          const index = this.index.getOrCreate(meta.key);
+          const index = fresh.getOrCreate(meta.key);
           if (tombstone) index.restoreTombstone(revision);
           else index.restore(revision, meta.createRevision, meta.version, meta.lease);
           if (revision.main > maxMain) maxMain = revision.main;
@@ -246,16 +259,17 @@ export class KvStore {
         if (entries.length < REBUILD_SCAN_CHUNK || last === undefined) break;
         from = successor(last[0]);
       }
-      this.currentMain = Math.max(maxMain, scheduled);
-      this.compactMain = scheduled;
     } finally {
       await snapshot.close();
     }
-    if (scheduled > 0) {
-      this.index.compactFrom("", scheduled, Number.MAX_SAFE_INTEGER);
-      if (finished < scheduled) {
-        this.serial = this.serial.then(() => this.deleteCompacted(scheduled, 0));
-      }
+    if (scheduled > 0) fresh.compactFrom("", scheduled, Number.MAX_SAFE_INTEGER);
+    this.index = fresh;
+    this.backend = backend;
+    this.currentMain = Math.max(maxMain, scheduled);
+    this.compactMain = scheduled;
+    if (finished < scheduled) {
+      const job = this.serial.then(() => this.deleteCompacted(scheduled, 0));
+      this.serial = job.catch(() => {});
     }
   }
 

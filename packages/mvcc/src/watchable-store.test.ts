@@ -287,3 +287,42 @@ describe("watch", () => {
     expect(seen).toEqual(["v0", "v1", "v2"]);
   });
 });
+
+describe("restore", () => {
+  test("installing another store's state keeps watchers and catches them up", async () => {
+    const leader = await harness();
+    const follower = await harness();
+    await follower.put("k", "1");
+    await leader.put("k", "1");
+    const stream = follower.watchable.newWatchStream();
+    stream.watch(watchRequest({ key: b("k"), prevKv: true }));
+    await drain(stream);
+    for (let i = 2; i <= 5; i++) await leader.put("k", `${i}`);
+    await follower.watchable.restore(leader.level.backend);
+    expect(follower.store.currentRevision).toBe(6n);
+    expect(await follower.get("k")).toBe("5");
+    expect(follower.store.describeIndex()).toBe(leader.store.describeIndex());
+    expect(flatten(await drain(stream))).toEqual([
+      ["PUT", "k", "2", 3n, "1"],
+      ["PUT", "k", "3", 4n, "2"],
+      ["PUT", "k", "4", 5n, "3"],
+      ["PUT", "k", "5", 6n, "4"],
+    ]);
+  });
+
+  test("a watcher whose position is compacted in the installed state is canceled", async () => {
+    const leader = await harness();
+    const follower = await harness();
+    await follower.put("k", "1");
+    await leader.put("k", "1");
+    const stream = follower.watchable.newWatchStream();
+    stream.watch(watchRequest({ key: b("k") }));
+    await drain(stream);
+    for (let i = 2; i <= 5; i++) await leader.put("k", `${i}`);
+    await leader.compact(5n);
+    await follower.watchable.restore(leader.level.backend);
+    const responses = await drain(stream);
+    expect(responses.at(-1)?.canceled).toBe(true);
+    expect(responses.at(-1)?.compactRevision).toBe(5n);
+  });
+});

@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { type Event, Event_EventType, EventSchema, type KeyValue } from "@etcd-ts/proto/mvccpb";
-import type { BackendSnapshot } from "./backend.js";
+import type { Backend, BackendSnapshot } from "./backend.js";
 import { KvStore, type KvStoreOptions, type StoredEvent } from "./kv-store.js";
 import { DEFAULT_MAX_QUEUED_RESPONSES, type WatchHub, WatchStream } from "./watch-stream.js";
 import type { Watcher } from "./watcher.js";
@@ -74,6 +74,22 @@ export class WatchableStore implements WatchHub {
   /** unsyncedCount is the number of watchers being caught up from storage (slow or replaying). */
   get unsyncedCount(): number {
     return this.unsynced.size;
+  }
+
+  /**
+   * restore swaps in the state of `backend` (a raft snapshot installed by the server) and keeps every watcher:
+   * all of them are caught up from the new state, from where they were (or canceled if that is compacted).
+   */
+  async restore(backend: Backend): Promise<void> {
+    const delivered = this.currentMain();
+    await this.kv.restore(backend);
+    for (const watcher of this.synced.all()) {
+      this.synced.delete(watcher);
+      watcher.nextMain = Math.max(watcher.nextMain, delivered + 1);
+      watcher.state = "unsynced";
+      this.unsynced.add(watcher);
+    }
+    for (const watcher of this.unsynced.all()) watcher.owner.wake();
   }
 
   /** notifyProgress sends the periodic progress notification to watchers that asked for it. */
