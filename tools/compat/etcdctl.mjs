@@ -58,17 +58,18 @@ export function tokenize(line) {
 
 /**
  * etcdctlEnv is the environment for etcdctl: ours, minus any ETCDCTL_* of the caller, plus API v3 and the
- * server's endpoint.
+ * server's endpoint, unless the command names its endpoints itself (etcdctl refuses both at once).
  * @param {string} endpoint
+ * @param {string[]} args
  */
-function etcdctlEnv(endpoint) {
+function etcdctlEnv(endpoint, args) {
   /** @type {Record<string, string>} */
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (!k.startsWith("ETCDCTL_") && v !== undefined) env[k] = v;
   }
   env.ETCDCTL_API = "3";
-  env.ETCDCTL_ENDPOINTS = endpoint;
+  if (!args.some((a) => a.startsWith("--endpoints"))) env.ETCDCTL_ENDPOINTS = endpoint;
   return env;
 }
 
@@ -109,7 +110,7 @@ export function runEtcdctl(etcdctl, endpoint, args, stdin) {
  * @returns {Background}
  */
 export function startEtcdctl(etcdctl, endpoint, args, stdin, closeStdin = false) {
-  const child = spawn(etcdctl, args, { env: etcdctlEnv(endpoint), stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(etcdctl, args, { env: etcdctlEnv(endpoint, args), stdio: ["pipe", "pipe", "pipe"] });
   /** @type {Buffer[]} */
   const out = [];
   /** @type {Buffer[]} */

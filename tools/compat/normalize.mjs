@@ -128,6 +128,7 @@ export function normalizeOutput(text, facts, leases, options = {}) {
   out = leases.replace(out);
   // etcdctl's own zap log lines (stderr): timestamps, client ids, durations, sizes.
   out = out.replace(/"ts":"[^"]*"/g, '"ts":"<TS>"');
+  out = out.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ /gm, "<TIME> ");
   out = out.replace(/"ts":[0-9.e+]+/g, '"ts":"<TS>"');
   out = out.replace(/endpoint:\/\/client-[0-9a-f-]+\//g, "endpoint://client-<UUID>/");
   out = out.replace(/"took":(?:"[^"]*"|[0-9.e+-]+)/g, '"took":"<TOOK>"');
@@ -146,7 +147,7 @@ export function normalizeOutput(text, facts, leases, options = {}) {
   out = out.replace(/"Version" : "[^"]*"/g, '"Version" : "<VERSION>"');
   // endpoint status (simple): "ep, id, version, size, leader, learner, term, index, applied, errors"
   out = out.replace(
-    /^(<CLIENT>, <MEMBER-ID>), [^,]+, [^,]+, (true|false), (true|false), (\d+), \d+, \d+, /gm,
+    /^((?:http:\/\/)?<CLIENT>, <MEMBER-ID>), [^,]+, [^,]+, (true|false), (true|false), (\d+), \d+, \d+, /gm,
     "$1, <VERSION>, <SIZE>, $2, $3, $4, <INDEX>, <INDEX>, ",
   );
   // lease timetolive -w json: "ttl" is the remaining time.
@@ -154,7 +155,7 @@ export function normalizeOutput(text, facts, leases, options = {}) {
   out = out.replace(/"totalSize":\d+/g, '"totalSize":"<SIZE>"');
   if (options.ignoreHash) {
     out = out.replace(/"hash":\d+/g, '"hash":"<HASH>"');
-    out = out.replace(/^(<CLIENT>), \d+$/gm, "$1, <HASH>");
+    out = out.replace(/^((?:http:\/\/)?<CLIENT>), \d+$/gm, "$1, <HASH>");
   }
   out = normalizeTables(out, options.ignoreHash ? { ...TABLE_COLUMNS, HASH: () => "<HASH>" } : TABLE_COLUMNS);
   return out;

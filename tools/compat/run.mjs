@@ -25,6 +25,8 @@ const repoRoot = resolve(here, "..", "..");
 
 /** Default wait for a background command's output in waitFor/stop steps. */
 const DEFAULT_UNTIL_TIMEOUT_MS = 5_000;
+/** After a stop step's condition is met, how long to keep collecting output before ending the command. */
+const DEFAULT_SETTLE_MS = 200;
 
 /**
  * @typedef {import("./steps.mjs").Step} Step
@@ -113,13 +115,15 @@ function versionOf(bin, args, what) {
 }
 
 /**
- * expand replaces {NAME} with the side's captured variables and {dir} with its scratch dir.
+ * expand replaces {NAME} with the side's captured variables, {dir} with its scratch dir and {endpoint} with
+ * its "127.0.0.1:<port>".
  * @param {string} template
  * @param {Side} side
  */
 function expand(template, side) {
   return template.replace(/\{([A-Za-z][A-Za-z0-9_]*)\}/g, (_, name) => {
     if (name === "dir") return side.server.dir;
+    if (name === "endpoint") return side.server.endpoint;
     const v = side.vars.get(name);
     if (v === undefined) throw new Error(`step uses {${name}} but no earlier step captured it`);
     return v;
@@ -199,7 +203,7 @@ async function runStep(step, side, opts) {
   if (step.stop !== undefined) {
     const bg = side.background.get(step.stop);
     if (bg === undefined) throw new Error(`no background command [${step.stop}]`);
-    await waitUntil(bg, step.until);
+    if (await waitUntil(bg, step.until)) await sleep(step.until?.settleMs ?? DEFAULT_SETTLE_MS);
     side.background.delete(step.stop);
     return stopBackground(bg, step.signal ?? "SIGTERM");
   }

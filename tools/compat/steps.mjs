@@ -12,12 +12,15 @@
 // stdout; later steps use {NAME} in args and stdin), sortLines (etcd prints some lists in map order),
 // knownDifference ("why"; reported apart, does not fail the run), ignoreHash ("why": hashes become <HASH>),
 // note (shown in the report).
-// {dir} expands to the server's scratch dir.
+// {dir} expands to the server's scratch dir, {endpoint} to its 127.0.0.1:<port>; every command gets the
+// endpoint through ETCDCTL_ENDPOINTS (host:port, etcdctl's default form) unless it passes --endpoints.
 
 /**
  * @typedef {object} Until
- * @property {number} [lines]  stdout has at least this many lines
- * @property {number} [timeoutMs]
+ * @property {number} [lines]      stdout has at least this many lines
+ * @property {number} [timeoutMs]  give up waiting after this long (default 5 s)
+ * @property {number} [settleMs]   stop: after the condition, wait this long for any further output (default
+ *                                 200 ms), so a server that prints more than it should is caught
  */
 
 /**
@@ -83,6 +86,8 @@ export const steps = [
 
   // ---------------------------------------------------------------- get
   { run: "get foo" },
+  { run: "--endpoints=http://{endpoint} get foo", note: "endpoint with a scheme, as most users write it" },
+  { run: "--endpoints={endpoint},{endpoint} get foo", note: "two endpoints" },
   { run: "get nokey" },
   { run: "get nokey -w json" },
   { run: "get --prefix k/" },
@@ -112,6 +117,12 @@ export const steps = [
   { run: "get foo -w table" },
   { run: "--hex get foo" },
   { run: "get -- -" },
+  { run: "get --rev=-1 foo", note: "negative revision" },
+  { run: "put uni/ключ значение" },
+  { run: "put uni/empty ''", note: "empty value" },
+  { run: "get --prefix uni/" },
+  { run: "--hex get --prefix uni/" },
+  { run: "get --prefix uni/ -w json" },
   { run: "get --count-only --prefix k/", note: "etcdctl 3.4 has no --count-only: both must reject it alike" },
 
   // ---------------------------------------------------------------- del
@@ -162,6 +173,11 @@ export const steps = [
     note: "129 ops: over --max-txn-ops",
   },
   { run: "txn", stdin: 'value("foo") = "bar3"\n\nput --lease=1234abcd t/l v\n\n\n', note: "missing lease inside txn" },
+  {
+    run: "txn -i",
+    stdin: 'value("foo") = "bar3"\n\nput t/i 1\n\nput t/i 2\n\n',
+    note: "interactive mode, answers from stdin",
+  },
   { run: "get --prefix t/" },
 
   // ---------------------------------------------------------------- lease
@@ -184,6 +200,14 @@ export const steps = [
   { run: "lease grant 0" },
   { run: "lease grant -5" },
   { run: "lease list", sortLines: true },
+  { start: "lease keep-alive {L1}", id: "ka", note: "the KeepAlive stream" },
+  { stop: "ka", until: { lines: 1 } },
+  { run: "lease grant 2", capture: { LSHORT: /lease ([0-9a-f]+) granted/ } },
+  { run: "put --lease={LSHORT} short/1 gone-soon" },
+  { sleepMs: 4000, note: "the 2 s lease expires" },
+  { run: "get --prefix short/" },
+  { run: "lease timetolive --keys {LSHORT}" },
+  { run: "get short/1 -w json", note: "the expiry's delete took one revision" },
 
   // ---------------------------------------------------------------- watch with concurrent puts
   { start: "watch --prefix w/", id: "w1" },
@@ -195,20 +219,24 @@ export const steps = [
   { run: "del w/a" },
   { run: "put w/c 4" },
   { stop: "w1", until: { lines: 15 } },
-  { stop: "w2", until: { lines: 11 } },
+  { stop: "w2", until: { lines: 13 } },
   { run: "put w/d 5 -w json", capture: { WREV: REVISION } },
   { run: "put w/d 6" },
   { run: "del --prefix w/" },
   { start: "watch --rev={WREV} --prefix --prev-kv w/", id: "w3", note: "history replay, then live events" },
-  { waitFor: "w3", until: { lines: 13 } },
+  { waitFor: "w3", until: { lines: 23 } },
   { run: "put w/e 7" },
-  { stop: "w3", until: { lines: 16 } },
+  { stop: "w3", until: { lines: 26 } },
   { start: "watch --rev={WREV} w/a w/e", id: "w4", note: "range watch from a revision" },
-  { stop: "w4", until: { lines: 3 } },
+  { stop: "w4", until: { lines: 15 } },
+  { start: "watch -w json --rev={WREV} w/d", id: "w6", note: "JSON watch responses carry the header" },
+  { stop: "w6", until: { lines: 1 } },
   { start: "watch -i", id: "w5", stdin: "watch --prefix wi/\n", note: "interactive watch" },
   { sleepMs: 700 },
   { run: "put wi/1 x" },
   { stop: "w5", until: { lines: 3 } },
+  { start: "watch -i", id: "w7", stdin: "watch foo\nprogress\n", note: "progress request" },
+  { stop: "w7", until: { lines: 1 } },
 
   // ---------------------------------------------------------------- lock with concurrent holders
   { start: "lock lk1", id: "lock-a" },
@@ -233,8 +261,8 @@ export const steps = [
   { stop: "el-a", until: { lines: 2 }, note: "leader resigns" },
   { waitFor: "el-b", until: { lines: 2 } },
   { waitFor: "el-obs", until: { lines: 4 } },
+  { stop: "el-obs", until: { lines: 4 }, note: "the observer goes first: it is watching el-b's key" },
   { stop: "el-b", until: { lines: 2 } },
-  { stop: "el-obs", until: { lines: 4 } },
   { run: "get --prefix el1/" },
 
   // ---------------------------------------------------------------- limits
@@ -244,13 +272,15 @@ export const steps = [
   // ---------------------------------------------------------------- compaction
   { run: "endpoint hashkv -w table", ignoreHash: LEASED_HASH },
   { run: "put c/1 a -w json", capture: { CREV: REVISION } },
-  { run: "put c/1 b" },
+  { run: "put c/1 b -w json", capture: { CREV2: REVISION } },
   { run: "compaction {CREV}" },
   { run: "get --rev 2 foo", note: "compacted revision" },
   { run: "get --rev {CREV} c/1" },
   { run: "compaction 3", note: "already compacted" },
   { run: "compaction 999999", note: "future revision" },
-  { run: "compaction --physical {CREV}" },
+  { run: "compaction --physical {CREV2}" },
+  { run: "get --rev {CREV} c/1", note: "compacted by the physical compaction" },
+  { run: "compaction 0" },
   { start: "watch --rev 2 foo", id: "wc", note: "watch from a compacted revision" },
   { stop: "wc", until: { lines: 1, timeoutMs: 3000 } },
   { run: "endpoint hashkv", ignoreHash: LEASED_HASH },
@@ -259,16 +289,22 @@ export const steps = [
   { run: "member list" },
   { run: "member list -w table" },
   { run: "member list -w json" },
+  { run: "member list -w fields" },
   { run: "endpoint health" },
   { run: "endpoint health -w table" },
   { run: "endpoint status" },
   { run: "endpoint status -w table" },
   { run: "endpoint status -w json" },
+  { run: "endpoint status -w fields" },
+  { run: "endpoint status --cluster" },
+  { run: "endpoint health --cluster" },
+  { run: "endpoint hashkv --cluster", ignoreHash: LEASED_HASH },
   { run: "endpoint hashkv -w table", ignoreHash: LEASED_HASH },
   { run: "alarm list" },
   { run: "alarm disarm" },
   { run: "alarm list -w json" },
   { run: "defrag" },
+  { run: "defrag --cluster" },
   { run: "endpoint status -w table" },
   { run: "snapshot save {dir}/snap.db" },
   {
@@ -288,8 +324,6 @@ export const steps = [
   { run: "auth enable", note: "no root user yet" },
   { run: "user add root --new-user-password=rootpw --interactive=false" },
   { run: "user add root --new-user-password=x --interactive=false", note: "exists" },
-  { run: "auth enable", note: "root has no root role yet" },
-  { run: "user grant-role root root" },
   { run: "role add reader" },
   { run: "role add reader", note: "exists" },
   { run: "role grant-permission reader read p/ --prefix" },
@@ -308,14 +342,24 @@ export const steps = [
   { run: "user list" },
   { run: "put p/1 visible" },
   { run: "put q/b writable" },
-  { run: "auth enable" },
+  { run: "auth enable", note: "root has no root role yet: etcdctl adds the role and grants it, then enables" },
   { run: "get foo", note: "no user" },
+  { run: "user grant-role root root --user root:rootpw", note: "already granted" },
   { run: "get foo --user root:rootpw" },
   { run: "get foo --user root:wrongpw", note: "wrong password" },
   { run: "get foo --user nobody:pw", note: "unknown user" },
   { run: "get p/1 --user alice:alicepw" },
   { run: "get --prefix p/ --user alice:alicepw" },
   { run: "get foo --user alice:alicepw", note: "permission denied" },
+  { run: "get p/1 --user alice --password alicepw" },
+  { start: "watch foo --user alice:alicepw", id: "wauth", note: "watch on a denied key" },
+  { stop: "wauth", until: { lines: 1, timeoutMs: 3000 } },
+  { start: "watch --prefix p/ --user alice:alicepw", id: "wauth2" },
+  { sleepMs: 500 },
+  { run: "put p/3 seen --user root:rootpw" },
+  { stop: "wauth2", until: { lines: 3 } },
+  { run: "role get root --user root:rootpw" },
+  { run: "user get root --user root:rootpw" },
   { run: "put p/2 x --user alice:alicepw", note: "read-only range" },
   { run: "put q/c x --user alice:alicepw" },
   { run: "get --prefix q/ --user alice:alicepw", note: "prefix q/ is wider than [q/a, q/z)" },
