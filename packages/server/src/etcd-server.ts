@@ -277,7 +277,7 @@ export class EtcdServer implements EtcdApi {
 
     // Stores over the one backend.
     const header = (revision?: bigint) => this.#header(revision);
-    this.#alarms = new AlarmStore(() => this.#header());
+    this.#alarms = new AlarmStore();
     const metaKeys: Uint8Array[] = [];
     for await (const key of this.#backend.sublevel("meta").keys()) metaKeys.push(key as Uint8Array);
     this.#alarms.load(metaKeys);
@@ -720,9 +720,8 @@ export class EtcdServer implements EtcdApi {
     this.#checkLive(rc);
     checkTxnRequest(req, this.config.maxTxnOps);
     const who = await this.#authInfo(rc);
-    const res = (await this.#propose({ case: "txn", value: req }, who)) as pb.TxnResponse;
-    stampNested(res, this.#header(res.header?.revision));
-    return res;
+    // Only the top-level header carries the member fields; the ops' headers keep just the revision, as etcd's.
+    return this.#stamp((await this.#propose({ case: "txn", value: req }, who)) as pb.TxnResponse);
   }
 
   async compact(req: pb.CompactionRequest, rc: RequestContext): Promise<pb.CompactionResponse> {
@@ -868,7 +867,7 @@ export class EtcdServer implements EtcdApi {
     if (req.linearizable) await this.#linearizableRead();
     const members = [...this.#members.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
     return create(MemberListResponseSchema, {
-      header: this.#header(),
+      header: this.#header(0n), // etcd's cluster responses carry no revision
       members: members.map((m) => this.#memberMessage(m)),
     });
   }
@@ -903,7 +902,7 @@ export class EtcdServer implements EtcdApi {
     if (req.action === AlarmRequest_AlarmAction.GET) {
       return this.#alarms.apply({ put: () => {}, del: () => {} }, req.action, req.memberID, req.alarm);
     }
-    return this.#stamp((await this.#propose({ case: "alarm", value: req }, who)) as pb.AlarmResponse);
+    return (await this.#propose({ case: "alarm", value: req }, who)) as pb.AlarmResponse;
   }
 
   async status(_req: pb.StatusRequest, rc: RequestContext): Promise<pb.StatusResponse> {
@@ -1175,17 +1174,6 @@ export class EtcdServer implements EtcdApi {
   /** listenUrls returns the parsed client URLs to listen on. */
   clientListenAddresses(): Array<{ host: string; port: number }> {
     return this.config.listenClientUrls.map((url) => parseUrl(url));
-  }
-}
-
-/** stampNested puts the member's header into a txn response and the responses of its ops, recursively. */
-function stampNested(res: pb.TxnResponse, header: pb.ResponseHeader): void {
-  res.header = header;
-  for (const op of res.responses) {
-    const r = op.response;
-    if (r.case === undefined) continue;
-    if (r.case === "responseTxn") stampNested(r.value, header);
-    else r.value.header = header;
   }
 }
 

@@ -1,11 +1,20 @@
 import { create } from "@bufbuild/protobuf";
-import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, type ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { AuthInfo } from "@etcd-ts/auth";
 import { type ResponseHeader, type Watch, WatchResponseSchema } from "@etcd-ts/proto/etcdserverpb";
 import { limits } from "../config.js";
 import { errors, toConnectError } from "../errors.js";
 import { requestContext } from "./request-context.js";
 import type { WatchHub } from "./watch-hub.js";
+
+/**
+ * goStatusText renders an error the way etcd's Go server writes a gRPC status error into a watch's
+ * cancel_reason: `rpc error: code = PermissionDenied desc = etcdserver: permission denied`.
+ */
+function goStatusText(err: ConnectError): string {
+  const name = Code[err.code] ?? "Unknown";
+  return `rpc error: code = ${name.charAt(0).toUpperCase()}${name.slice(1)} desc = ${err.rawMessage}`;
+}
 
 /** WatchAuth is what the watch service needs to check a watcher's permission. */
 export interface WatchAuth {
@@ -48,7 +57,7 @@ export function watchService(server: WatchAuth, hub: WatchHub): ServiceImpl<type
                       watchId: -1n,
                       created: true,
                       canceled: true,
-                      cancelReason: toConnectError(err).rawMessage,
+                      cancelReason: goStatusText(toConnectError(err)),
                     }),
                   );
                   wake?.();

@@ -4,7 +4,6 @@ import {
   type AlarmResponse,
   AlarmResponseSchema,
   AlarmType,
-  type ResponseHeader,
 } from "@etcd-ts/proto/etcdserverpb";
 
 const prefix = "alarm/";
@@ -22,12 +21,6 @@ interface AlarmBatch {
  */
 export class AlarmStore {
   readonly #alarms = new Map<string, { memberID: bigint; alarm: AlarmType }>();
-  readonly #header: () => ResponseHeader;
-
-  constructor(header: () => ResponseHeader) {
-    this.#header = header;
-  }
-
   /** load restores alarms from stored keys (`alarm/<member hex>/<type>`). */
   load(keys: Iterable<Uint8Array>): void {
     for (const raw of keys) {
@@ -88,6 +81,7 @@ export class AlarmStore {
         }
         break;
     }
-    return create(AlarmResponseSchema, { header: this.#header(), alarms: touched });
+    // etcd answers alarm requests without a response header.
+    return create(AlarmResponseSchema, { alarms: touched });
   }
 }
