@@ -46,6 +46,12 @@ describe("Snapshotter", () => {
     await expect(snap.save(snapshot(6, 1))).rejects.toMatchObject({ code: "EIO" });
     fs.crash();
     expect((await new Snapshotter(DIR, { fs }).load()).metadata.index).toBe(5);
+    // A crash in the middle of writing leaves only a temp file, which load removes.
+    fs.crashAfter(2);
+    await expect(snap.save(snapshot(7, 1))).rejects.toMatchObject({ code: "ECRASHED" });
+    fs.crash({ random: () => 0.5 });
+    expect((await new Snapshotter(DIR, { fs }).load()).metadata.index).toBe(5);
+    expect(fs.listFiles().filter((path) => path.endsWith(".tmp"))).toEqual([]);
   });
 
   it("detects a corrupted file, sets it aside and falls back to an older snapshot", async () => {

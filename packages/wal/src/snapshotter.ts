@@ -137,8 +137,8 @@ export class Snapshotter {
 
   /**
    * load returns the newest valid snapshot. A file that fails its checks is renamed to `<name>.broken`
-   * (kept for inspection, never read again) and the next older one is tried. Throws SnapNoSnapshotError
-   * when none is valid.
+   * (kept for inspection, never read again) and the next older one is tried; temp files left by an
+   * interrupted save are removed. Throws SnapNoSnapshotError when none is valid.
    */
   async load(): Promise<RaftSnapshot> {
     return this.loadMatching(() => true);
@@ -163,6 +163,12 @@ export class Snapshotter {
   }
 
   private async loadMatching(accept: (term: number, index: number) => boolean): Promise<RaftSnapshot> {
+    // Temp files are saves a crash interrupted; they never became snapshots.
+    const temps = (await this.fs.readdir(this.dir)).filter((name) =>
+      name.endsWith(`${SUFFIX}${TEMP_SUFFIX}`),
+    );
+    for (const name of temps) await this.fs.unlink(join(this.dir, name));
+    if (temps.length > 0) await this.fs.fsyncDir(this.dir);
     for (const name of await this.names()) {
       const match = NAME.exec(name)!;
       const term = Number.parseInt(match[1]!, 16);
