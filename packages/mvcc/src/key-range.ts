@@ -34,15 +34,6 @@ export function rangeContains(range: KeyRange, key: string): boolean {
   return range.end === null || key < range.end;
 }
 
-/** rangesOverlap tells whether two key ranges share at least one key. */
-export function rangesOverlap(a: KeyRange, b: KeyRange): boolean {
-  const aEnd = a.end === undefined ? `${a.start}\0` : a.end;
-  const bEnd = b.end === undefined ? `${b.start}\0` : b.end;
-  const aBelowB = aEnd !== null && aEnd <= b.start;
-  const bBelowA = bEnd !== null && bEnd <= a.start;
-  return !aBelowB && !bBelowA;
-}
-
 /** prefixEnd gives the range_end that selects every key with the given prefix (etcd's GetPrefixRangeEnd). */
 export function prefixEnd(prefix: Uint8Array): Uint8Array {
   const end = Uint8Array.from(prefix);
