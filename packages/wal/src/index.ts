@@ -34,7 +34,7 @@ export type {
   WalSnapshot,
 } from "./types.js";
 export { EntryType, emptyConfState, emptyHardState } from "./types.js";
-export type { WalOptions } from "./wal.js";
+export type { WalObserver, WalOptions } from "./wal.js";
 export {
   DEFAULT_MAX_GROUP_BYTES,
   DEFAULT_MAX_PENDING_SAVES,

@@ -349,3 +349,46 @@ describe("Wal index gaps", () => {
     });
   });
 });
+
+describe("Wal observer", () => {
+  it("reports group commits with their sync time (injected clock), cuts and tail repairs", async () => {
+    const fs = new MemWalFs();
+    let now = 1000;
+    const events: string[] = [];
+    const observer = {
+      synced: (e: { syncSeconds: number; saves: number; bytes: number }) =>
+        events.push(`synced ${e.saves} saves in ${e.syncSeconds}s`),
+      segmentCut: (e: { name: string }) => events.push(`cut ${e.name}`),
+      tailRepaired: (e: { offset: number; reason: string }) => events.push(`repaired at ${e.offset}`),
+    };
+    const clock = () => {
+      now += 2;
+      return now;
+    };
+    const wal = await Wal.create(DIR, META, { fs, segmentBytes: 400, observer, clock });
+    await Promise.all([wal.save(hs(1, 1), [entry(1)]), wal.save(hs(1, 2), [entry(2)])]);
+    expect(events).toEqual(["synced 2 saves in 0.002s"]);
+    await wal.save(hs(1, 3), [entry(3, 1, "x".repeat(300))]);
+    await wal.close();
+    expect(events.slice(1)).toEqual([
+      "synced 1 saves in 0.002s",
+      "cut 0000000000000001-0000000000000003.wal",
+    ]);
+
+    // Tear the last save's write and reopen: the repair is reported.
+    const again = await Wal.open(DIR, { index: 0, term: 0 }, { fs, segmentBytes: 400, observer, clock });
+    await again.readAll();
+    await again.save(hs(1, 4), [entry(4)]);
+    await again.close();
+    const path = `${DIR}/0000000000000001-0000000000000003.wal`;
+    const bytes = fs.readFile(path);
+    const end = bytes.findLastIndex((b) => b !== 0) + 1;
+    fs.writeFile(path, bytes.slice(0, end - 5));
+    events.length = 0;
+    const repaired = await Wal.open(DIR, { index: 0, term: 0 }, { fs, segmentBytes: 400, observer, clock });
+    expect((await repaired.readAll()).entries.map((e) => e.index)).toEqual([1, 2, 3]);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatch(/^repaired at \d+$/);
+    await repaired.close();
+  });
+});

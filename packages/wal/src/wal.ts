@@ -88,9 +88,26 @@ export interface WalOptions {
    * an append changes no file metadata and fdatasync stays cheap.
    */
   preallocate?: boolean;
+  /** Told about syncs, cuts and repairs, e.g. to feed metrics and logs (default: nobody). */
+  observer?: WalObserver;
+  /** Milliseconds from an arbitrary origin, for the sync durations given to `observer` (default performance.now). */
+  clock?: () => number;
 }
 
-type Settings = Required<Omit<WalOptions, "fs">> & { fs: WalFs };
+/**
+ * WalObserver hears what the log does, for metrics (etcd's `etcd_disk_wal_fsync_duration_seconds`,
+ * `etcd_disk_wal_write_bytes_total`) and logs. Callbacks run synchronously and must not throw.
+ */
+export interface WalObserver {
+  /** A group commit is durable: its fdatasync took `syncSeconds`; it held `saves` saves in `bytes` bytes. */
+  synced?(event: { syncSeconds: number; saves: number; bytes: number }): void;
+  /** A new segment was started. */
+  segmentCut?(event: { name: string; baseIndex: number }): void;
+  /** Recovery cut off a torn tail: `file` from `offset` on, for `reason`. */
+  tailRepaired?(event: { file: string; offset: number; reason: string }): void;
+}
+
+type Settings = Required<Omit<WalOptions, "fs" | "observer">> & { fs: WalFs; observer: WalObserver };
 
 function settings(options: WalOptions = {}): Settings {
   const s: Settings = {
@@ -101,6 +118,8 @@ function settings(options: WalOptions = {}): Settings {
     maxPendingSaves: options.maxPendingSaves ?? DEFAULT_MAX_PENDING_SAVES,
     retainSegments: options.retainSegments ?? 0,
     preallocate: options.preallocate ?? true,
+    observer: options.observer ?? {},
+    clock: options.clock ?? (() => performance.now()),
   };
   assert(Number.isSafeInteger(s.segmentBytes) && s.segmentBytes >= 64, "segmentBytes must be >= 64");
   assert(Number.isSafeInteger(s.maxRecordBytes) && s.maxRecordBytes >= 64, "maxRecordBytes must be >= 64");
@@ -515,7 +534,10 @@ export class Wal {
       }
       const group = this.queue.splice(0, take);
       try {
-        await this.writeGroup(group.flatMap((save) => save.records));
+        await this.writeGroup(
+          group.flatMap((save) => save.records),
+          group.length,
+        );
       } catch (error) {
         this.fail(error);
         for (const save of group) save.reject(this.failure);
@@ -539,12 +561,14 @@ export class Wal {
   }
 
   /** writeGroup writes records as one batch at the tail and syncs once. */
-  private async writeGroup(records: PendingRecord[]): Promise<void> {
+  private async writeGroup(records: PendingRecord[], saves: number): Promise<void> {
     const tail = this.tail;
     assert(tail, "a ready log has a tail segment");
     const { buffer, chain } = buildBatch(records, this.chain, this.nextBatch);
     await tail.handle.pwrite(buffer, tail.offset);
+    const started = this.s.clock();
     await tail.handle.fdatasync();
+    this.s.observer.synced?.({ syncSeconds: (this.s.clock() - started) / 1000, saves, bytes: buffer.length });
     tail.offset += buffer.length;
     this.chain = chain;
     this.nextBatch = (this.nextBatch + 1) >>> 0;
@@ -583,6 +607,10 @@ export class Wal {
     this.chain = chain;
     this.nextBatch = (this.nextBatch + 1) >>> 0;
     this.segments.push(segment);
+    this.s.observer.segmentCut?.({
+      name: formatSegmentName(segment.seq, segment.baseIndex),
+      baseIndex: segment.baseIndex,
+    });
     this.tail = { handle: prepared.handle, ...segment, offset: SEGMENT_HEADER_BYTES + buffer.length };
     await tail.handle.close();
     this.prepareIfHalfFull();
@@ -803,6 +831,7 @@ async function walkSegments(
           await handle.truncate(scan.end);
           await handle.truncate(Math.max(sizeBytes, scan.end));
           await handle.fdatasync();
+          s.observer.tailRepaired?.({ file, offset: scan.end, reason: scan.torn.reason });
         }
         tail = { handle, seq: segment.seq, baseIndex: segment.baseIndex, offset: scan.end };
         keepHandle = true;
