@@ -45,7 +45,8 @@ export function lineDiff(expected, actual) {
   const keep = ops.map(() => false);
   ops.forEach((o, k) => {
     if (o.op === " ") return;
-    for (let c = Math.max(0, k - CONTEXT_LINES); c <= Math.min(ops.length - 1, k + CONTEXT_LINES); c++) keep[c] = true;
+    for (let c = Math.max(0, k - CONTEXT_LINES); c <= Math.min(ops.length - 1, k + CONTEXT_LINES); c++)
+      keep[c] = true;
   });
   /** @type {string[]} */
   const out = [];

@@ -40,7 +40,9 @@ export class LeaseRegistry {
    * @param {string} text
    */
   learn(text) {
-    for (const m of text.matchAll(/\blease ([0-9a-f]+) (?:granted|keepalived|revoked|expired|already expired)/g)) {
+    for (const m of text.matchAll(
+      /\blease ([0-9a-f]+) (?:granted|keepalived|revoked|expired|already expired)/g,
+    )) {
       this.register(BigInt(`0x${m[1]}`));
     }
     // `lease list`: "found N leases" then one hex id per line.
@@ -49,7 +51,8 @@ export class LeaseRegistry {
       for (const line of list[1].split("\n")) if (line !== "") this.register(BigInt(`0x${line}`));
     }
     // lock and election keys: "<name>/<lease id in hex>".
-    for (const m of text.matchAll(/^(?:[A-Za-z][\w.-]*)\/([0-9a-f]{6,16})$/gm)) this.register(BigInt(`0x${m[1]}`));
+    for (const m of text.matchAll(/^(?:[A-Za-z][\w.-]*)\/([0-9a-f]{6,16})$/gm))
+      this.register(BigInt(`0x${m[1]}`));
     // JSON and fields output: lease ids in decimal.
     for (const m of text.matchAll(/"(?:lease|ID|Lease)" ?: ?(\d+)/g)) this.register(BigInt(m[1] ?? "0"));
   }

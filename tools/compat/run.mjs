@@ -6,11 +6,11 @@
 //   node tools/compat/run.mjs [--etcd PATH] [--etcdctl PATH] [--server PATH/main.js] [--keep] [--verbose] [--dump]
 //
 // --verbose prints one line per step; --dump adds every step's normalised output to the report file; --keep
-// keeps the servers' data dirs and logs (they are always kept when a step differs).
+// keeps the servers' data dirs and logs (the logs are kept anyway when a step differs).
 // Exit code 0: no differences (known differences are reported apart); 1: differences or a setup failure.
 
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -105,7 +105,11 @@ function fail(message) {
  */
 function versionOf(bin, args, what) {
   try {
-    return execFileSync(bin, args, { encoding: "utf8", env: { ...process.env, ETCDCTL_API: "3" } }).split("\n")[0] ?? "";
+    return (
+      execFileSync(bin, args, { encoding: "utf8", env: { ...process.env, ETCDCTL_API: "3" } }).split(
+        "\n",
+      )[0] ?? ""
+    );
   } catch {
     return fail(
       `${what} not found or not runnable (${bin}). Install Debian's etcd-server and etcd-client (3.4), e.g. ` +
@@ -145,7 +149,8 @@ function stdinOf(step, side) {
 function titleOf(step) {
   if (step.run !== undefined) return `etcdctl ${step.run}`;
   if (step.start !== undefined) return `etcdctl ${step.start} &  [${step.id}]`;
-  if (step.stop !== undefined) return `output of [${step.stop}] after ${describeUntil(step)}, then ${step.signal ?? "SIGTERM"}`;
+  if (step.stop !== undefined)
+    return `output of [${step.stop}] after ${describeUntil(step)}, then ${step.signal ?? "SIGTERM"}`;
   if (step.waitFor !== undefined) return `wait for [${step.waitFor}]: ${describeUntil(step)}`;
   return `sleep ${step.sleepMs} ms`;
 }
@@ -182,7 +187,12 @@ async function waitUntil(bg, until) {
  */
 async function runStep(step, side, opts) {
   if (step.run !== undefined) {
-    const outcome = await runEtcdctl(opts.etcdctl, side.server.endpoint, tokenize(expand(step.run, side)), stdinOf(step, side));
+    const outcome = await runEtcdctl(
+      opts.etcdctl,
+      side.server.endpoint,
+      tokenize(expand(step.run, side)),
+      stdinOf(step, side),
+    );
     for (const [name, re] of Object.entries(step.capture ?? {})) {
       const m = re.exec(outcome.stdout);
       if (m?.[1] !== undefined) side.vars.set(name, m[1]);
@@ -191,7 +201,15 @@ async function runStep(step, side, opts) {
   }
   if (step.start !== undefined) {
     const id = step.id ?? step.start;
-    side.background.set(id, startEtcdctl(opts.etcdctl, side.server.endpoint, tokenize(expand(step.start, side)), stdinOf(step, side)));
+    side.background.set(
+      id,
+      startEtcdctl(
+        opts.etcdctl,
+        side.server.endpoint,
+        tokenize(expand(step.start, side)),
+        stdinOf(step, side),
+      ),
+    );
     return undefined;
   }
   if (step.waitFor !== undefined) {
@@ -318,6 +336,11 @@ async function main() {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
 
+  /** servers remembers each server as soon as it is up, so a failure of the other still stops it. */
+  const track = (/** @type {RunningServer} */ s) => {
+    servers.push(s);
+    return s;
+  };
   /** @type {StepResult[]} */
   const results = [];
   let compared = 0;
@@ -330,10 +353,16 @@ async function main() {
           label: "etcd",
           command: opts.etcd,
           prefixArgs: [],
-          flags: (o) => [...commonFlags(o), "--initial-cluster", `${o.name}=${o.peerUrl}`, "--log-level", "warn"],
+          flags: (o) => [
+            ...commonFlags(o),
+            "--initial-cluster",
+            `${o.name}=${o.peerUrl}`,
+            "--log-level",
+            "warn",
+          ],
         },
         runDir,
-      ).then((s) => (servers.push(s), s)),
+      ).then(track),
       startServer(
         {
           label: "etcd-ts",
@@ -342,7 +371,7 @@ async function main() {
           flags: (o) => [...commonFlags(o), "--log-level", "warn"],
         },
         runDir,
-      ).then((s) => (servers.push(s), s)),
+      ).then(track),
     ]);
     sides = await Promise.all(
       [etcd, ts].map(async (server) => ({
@@ -363,7 +392,15 @@ async function main() {
           await Promise.all([runStep(step, etcdSide, opts), runStep(step, tsSide, opts)])
         );
       } catch (err) {
-        throw new Error(`step ${i + 1} (${title}): ${(/** @type {Error} */ (err)).message}`);
+        throw new Error(`step ${i + 1} (${title}): ${/** @type {Error} */ (err).message}`);
+      }
+      for (const side of sides) {
+        const child = side.server.child;
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(
+            `${side.server.label} exited during step ${i + 1} (${title}): code ${child.exitCode}, signal ${child.signalCode}; log ${side.server.logPath}:\n${logTail(side.server.logPath)}`,
+          );
+        }
       }
       const [a, b] = outcomes;
       if (a === undefined || b === undefined) continue;
@@ -382,13 +419,17 @@ async function main() {
         rawExpected,
         rawActual,
       };
-      if (opts.verbose) process.stdout.write(`${expected === actual ? "ok  " : "DIFF"} ${i + 1} ${result.title}\n`);
+      if (opts.verbose)
+        process.stdout.write(`${expected === actual ? "ok  " : "DIFF"} ${i + 1} ${result.title}\n`);
       if (expected !== actual || step.knownDifference !== undefined) results.push(result);
-      if (opts.dump) dumped.push(`=== step ${result.index}: ${title}${expected === actual ? "" : "   [DIFFERS]"}\n${indent(expected)}${expected === actual ? "" : `\n--- etcd-ts\n${indent(actual)}`}`);
+      if (opts.dump)
+        dumped.push(
+          `=== step ${result.index}: ${title}${expected === actual ? "" : "   [DIFFERS]"}\n${indent(expected)}${expected === actual ? "" : `\n--- etcd-ts\n${indent(actual)}`}`,
+        );
     }
   } catch (err) {
     await cleanup();
-    process.stderr.write(`compat: ${(/** @type {Error} */ (err)).message}\n`);
+    process.stderr.write(`compat: ${/** @type {Error} */ (err).message}\n`);
     process.stderr.write(`compat: server logs and data kept in ${runDir}\n`);
     process.exit(1);
   }
@@ -404,25 +445,53 @@ async function main() {
   ];
   const body = [
     ...differing.map((r) => reportOf(r, etcdVersion)),
-    ...(known.length > 0 ? ["", "##### known differences (do not fail the run)", ...known.map((r) => reportOf(r, etcdVersion))] : []),
-    ...knownButEqual.map((r) => `note: step ${r.index} (${r.title}) is marked known-different but now matches; drop the mark`),
+    ...(known.length > 0
+      ? ["", "##### known differences (do not fail the run)", ...known.map((r) => reportOf(r, etcdVersion))]
+      : []),
+    ...knownButEqual.map(
+      (r) => `note: step ${r.index} (${r.title}) is marked known-different but now matches; drop the mark`,
+    ),
   ];
   const summary = `compat: ${compared} steps, ${differing.length} differences, ${known.length} known`;
   const report = [...header, "", ...body, "", summary, ""].join("\n");
   const rawSection = differing
-    .map((r) => `=== step ${r.index}: ${r.title} (raw)\n--- etcd\n${indent(r.rawExpected)}\n--- etcd-ts\n${indent(r.rawActual)}`)
+    .map(
+      (r) =>
+        `=== step ${r.index}: ${r.title} (raw)\n--- etcd\n${indent(r.rawExpected)}\n--- etcd-ts\n${indent(r.rawActual)}`,
+    )
     .join("\n");
-  const reportPath = join(tmpdir(), `etcd-compat-report-${new Date().toISOString().replace(/[:.]/g, "-")}.txt`);
-  const dumpSection = opts.dump ? `\n##### every step (normalised etcd output; etcd-ts output where it differs)\n${dumped.join("\n")}\n` : "";
+  const reportPath = join(
+    tmpdir(),
+    `etcd-compat-report-${new Date().toISOString().replace(/[:.]/g, "-")}.txt`,
+  );
+  const dumpSection = opts.dump
+    ? `\n##### every step (normalised etcd output; etcd-ts output where it differs)\n${dumped.join("\n")}\n`
+    : "";
   writeFileSync(reportPath, `${report}\n##### raw outputs of differing steps\n${rawSection}\n${dumpSection}`);
   process.stdout.write(report);
   process.stdout.write(`compat: report written to ${reportPath}\n`);
-  if (opts.keep || differing.length > 0) {
+  if (opts.keep) {
     process.stdout.write(`compat: server data and logs kept in ${runDir}\n`);
+  } else if (differing.length > 0) {
+    // The logs help with a difference; the data dirs (etcd preallocates 64 MiB WAL files) do not.
+    for (const s of servers) rmSync(join(s.dir, "data"), { recursive: true, force: true });
+    process.stdout.write(`compat: server logs kept in ${runDir}\n`);
   } else {
     rmSync(runDir, { recursive: true, force: true });
   }
   process.exit(differing.length > 0 ? 1 : 0);
+}
+
+/**
+ * logTail returns the last lines of a server log for an error message.
+ * @param {string} path
+ */
+function logTail(path) {
+  try {
+    return readFileSync(path, "utf8").split("\n").slice(-20).join("\n");
+  } catch {
+    return "(no log)";
+  }
 }
 
 /**

@@ -3,7 +3,7 @@
 // and is ended only through its own PID.
 
 import { spawn } from "node:child_process";
-import { mkdirSync, openSync, closeSync, readFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 
@@ -103,7 +103,9 @@ export async function startServer(spec, runDir) {
     if (await healthy(`${clientUrl}/health`)) return server;
     if (Date.now() > deadline) {
       await stopServer(server);
-      throw new Error(`${spec.label} did not answer ${clientUrl}/health within ${READY_TIMEOUT_MS} ms; log ${logPath}:\n${tail(logPath)}`);
+      throw new Error(
+        `${spec.label} did not answer ${clientUrl}/health within ${READY_TIMEOUT_MS} ms; log ${logPath}:\n${tail(logPath)}`,
+      );
     }
     await sleep(POLL_INTERVAL_MS);
   }
