@@ -10,7 +10,7 @@ import type {
 } from "@etcd-ts/proto/etcdserverpb";
 import type { KeyValue } from "@etcd-ts/proto/mvccpb";
 import { assert } from "./assert.js";
-import type { Backend, BackendBatch, BackendSnapshot } from "./backend.js";
+import type { Backend, BackendBatch, BackendEntry, BackendSnapshot } from "./backend.js";
 import { crc32cUpdate } from "./crc32c.js";
 import { ErrCompacted, ErrEmptyKey, ErrFutureRevision } from "./errors.js";
 import { keyFromString, keyToString, toKeyRange } from "./key-range.js";
@@ -243,9 +243,19 @@ export class KvStore {
     try {
       scheduled = decodeMetaRevision(await snapshot.get(META_SCHEDULED_COMPACT));
       finished = decodeMetaRevision(await snapshot.get(META_FINISHED_COMPACT));
-      let from = revisionLowerBound(0);
-      for (;;) {
-        const entries = await snapshot.scan(from, REVISION_KEYS_END, REBUILD_SCAN_CHUNK);
+      let next: Promise<BackendEntry[]> | undefined = snapshot.scan(
+        revisionLowerBound(0),
+        REVISION_KEYS_END,
+        REBUILD_SCAN_CHUNK,
+      );
+      while (next !== undefined) {
+        const entries: BackendEntry[] = await next;
+        const last = entries[entries.length - 1];
+        // Read the next chunk (in LevelDB's thread) while this one is decoded here.
+        next =
+          entries.length < REBUILD_SCAN_CHUNK || last === undefined
+            ? undefined
+            : snapshot.scan(successor(last[0]), REVISION_KEYS_END, REBUILD_SCAN_CHUNK);
         for (const [rawKey, value] of entries) {
           assert(isRevisionKey(rawKey), "unexpected key in the mvcc keyspace");
           const { revision, tombstone } = decodeRevisionKey(rawKey);
@@ -255,9 +265,6 @@ export class KvStore {
           else index.restore(revision, meta.createRevision, meta.version, meta.lease);
           if (revision.main > maxMain) maxMain = revision.main;
         }
-        const last = entries[entries.length - 1];
-        if (entries.length < REBUILD_SCAN_CHUNK || last === undefined) break;
-        from = successor(last[0]);
       }
     } finally {
       await snapshot.close();
