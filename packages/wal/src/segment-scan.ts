@@ -31,7 +31,7 @@ export interface SegmentScan {
  *
  * A crash can only damage the last write, which is one batch, at the end of the last segment. So a bad
  * or missing frame is a torn tail when (1) it is in the last segment, (2) it is not in the segment's first
- * batch (written and synced before the segment got its name), and (3) no valid frame of ANOTHER batch
+ * batch (written and synced before the segment got its name), and (3) no valid frame of a LATER batch
  * follows it anywhere in the file. Otherwise the damage hit synced data: `corrupt` is set, and the caller
  * refuses to open rather than cut acknowledged records off.
  */
@@ -58,7 +58,7 @@ export function scanSegment(
       if (frame === "zero" && pending.length === 0) {
         // The usual end: the zero-filled space after the last batch. A valid frame further on means
         // a durable frame was zeroed.
-        if (hasFrameOfAnotherBatch(bytes, offset, tornBatch, maxRecordBytes)) {
+        if (hasFrameOfLaterBatch(bytes, offset, tornBatch, maxRecordBytes)) {
           return { batches, end, corrupt: { offset, reason: "zeroed record followed by valid records" } };
         }
         return { batches, end };
@@ -68,7 +68,7 @@ export function scanSegment(
       if (batches.length === 0) {
         return { batches, end, corrupt: { offset, reason: `${reason} (in the segment's first batch)` } };
       }
-      if (hasFrameOfAnotherBatch(bytes, offset, tornBatch, maxRecordBytes)) {
+      if (hasFrameOfLaterBatch(bytes, offset, tornBatch, maxRecordBytes)) {
         return { batches, end, corrupt: { offset, reason: `${reason}, followed by valid records` } };
       }
       return { batches, end, torn: { offset, reason } };
@@ -103,11 +103,22 @@ export function scanSegment(
 }
 
 /**
- * hasFrameOfAnotherBatch tells whether a valid frame whose batch is not `tornBatch` starts at any aligned
- * offset after `from`. Such a frame was written by a later write, which the WAL only issues after the
- * earlier one was synced.
+ * isLaterBatch tells whether batch number `batch` comes after `reference` (numbers wrap at 2^32; "after"
+ * is the next half of the circle). Without a reference, any batch counts.
  */
-function hasFrameOfAnotherBatch(
+function isLaterBatch(batch: number, reference: number | undefined): boolean {
+  if (reference === undefined) return true;
+  const distance = (batch - reference) >>> 0;
+  return distance !== 0 && distance < 2 ** 31;
+}
+
+/**
+ * hasFrameOfLaterBatch tells whether a valid frame of a batch later than `tornBatch` starts at any
+ * aligned offset after `from`. Such a frame was written by a later write, which the WAL only issues after
+ * the earlier one was synced. (Frames of the torn batch itself, or of no plausible batch, such as an image
+ * of a frame inside an entry's data, do not count.)
+ */
+function hasFrameOfLaterBatch(
   bytes: Uint8Array,
   from: number,
   tornBatch: number | undefined,
@@ -127,7 +138,7 @@ function hasFrameOfAnotherBatch(
       continue;
     }
     const frame = readFrame(bytes, at, maxRecordBytes);
-    if (typeof frame !== "string" && frame.batch !== tornBatch) return true;
+    if (typeof frame !== "string" && isLaterBatch(frame.batch, tornBatch)) return true;
   }
   return false;
 }
