@@ -155,6 +155,9 @@ export function normalizeOutput(text, facts, leases, options = {}) {
   );
   // lease timetolive -w json: "ttl" is the remaining time.
   out = out.replace(/"ttl":-?\d+/g, '"ttl":"<TTL>"');
+  // lease timetolive --keys: etcd lists a lease's keys in Go map order, so only the set is comparable.
+  out = out.replace(/attached keys\(\[([^\]]*)\]\)/g, (_, keys) => `attached keys([${sortedList(keys, " ")}])`);
+  out = out.replace(/"keys":\[([^\]]*)\]/g, (_, keys) => `"keys":[${sortedList(keys, ",")}]`);
   out = out.replace(/"totalSize":\d+/g, '"totalSize":"<SIZE>"');
   if (options.ignoreHash) {
     out = out.replace(/"hash":\d+/g, '"hash":"<HASH>"');
@@ -162,6 +165,15 @@ export function normalizeOutput(text, facts, leases, options = {}) {
   }
   out = normalizeTables(out, options.ignoreHash ? { ...TABLE_COLUMNS, HASH: () => "<HASH>" } : TABLE_COLUMNS);
   return out;
+}
+
+/**
+ * sortedList sorts the items of a separated list.
+ * @param {string} list
+ * @param {string} separator
+ */
+function sortedList(list, separator) {
+  return list.split(separator).sort().join(separator);
 }
 
 /**
