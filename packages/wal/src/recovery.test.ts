@@ -289,3 +289,33 @@ describe("recovery from a bit flip", () => {
     expect((error as WalCorruptError).reason).toMatch(/too-large/);
   });
 });
+
+describe("recovery is not fooled by frame images inside entries", () => {
+  it("treats a torn last batch as torn even when its entry carries valid frames of older batches", async () => {
+    const segmentBytes = 16 * 1024;
+    const fs = new MemWalFs();
+    const wal = await Wal.create(DIR, META, { fs, segmentBytes });
+    await wal.save({ term: 1, vote: 0n, commit: 0 }, [
+      { index: 1, term: 1, type: 0, data: new Uint8Array([1]) },
+    ]);
+    await wal.close();
+    const path = `${DIR}/0000000000000000-0000000000000000.wal`;
+    const scan = scanSegment(path, fs.readFile(path), true, DEFAULT_MAX_RECORD_BYTES);
+    const frame = scan.batches[1]!.frames[0]!;
+    const image = fs.readFile(path).slice(frame.offset, frame.end);
+    // Eight copies at every alignment, so one lands on an 8-byte boundary in the file.
+    const data = new Uint8Array(8 * (image.length + 8));
+    for (let shift = 0; shift < 8; shift++) data.set(image, shift * (image.length + 8) + shift);
+
+    const again = await Wal.open(DIR, { index: 0, term: 0 }, { fs, segmentBytes });
+    await again.readAll();
+    await again.save({ term: 1, vote: 0n, commit: 1 }, [{ index: 2, term: 1, type: 0, data }]);
+    await again.close();
+    const last = scanSegment(path, fs.readFile(path), true, DEFAULT_MAX_RECORD_BYTES).batches.at(-1)!;
+    // Tear the last batch: damage its first frame's header.
+    fs.flipBit(path, last.frames[0]!.offset + 4, 1);
+    const { entries, wal: recovered } = await recover(fs, segmentBytes);
+    expect(entries.map((e) => e.index)).toEqual([1]);
+    await recovered.close();
+  });
+});
