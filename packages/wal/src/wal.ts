@@ -75,7 +75,10 @@ export interface WalOptions {
   fs?: WalFs;
   /** A segment is cut when its size reaches this (default 64 MiB). */
   segmentBytes?: number;
-  /** The largest record written or accepted when reading (default 10 MiB). */
+  /**
+   * The largest record written, and accepted when reading (default 10 MiB). Reading checks every length
+   * field against it before allocating anything, so reopen a log with at least the value it was written with.
+   */
   maxRecordBytes?: number;
   /** A group commit stops taking saves past this many bytes (default 16 MiB; one save is never split). */
   maxGroupBytes?: number;
