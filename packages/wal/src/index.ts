@@ -1,3 +1,9 @@
+/**
+ * @etcd-ts/wal: the write-ahead log (segmented, CRC-32C chained, group-committed, crash-recovering) and the
+ * snapshot metadata files of an etcd-ts member. See README.md for the format and the recovery rules.
+ *
+ * @packageDocumentation
+ */
 export { crc32c } from "./crc32c.js";
 export {
   SnapCrcMismatchError,
