@@ -151,11 +151,13 @@ export class Raft {
 
   private loadState(hs: HardState): void {
     assert(
-      hs.commit >= this.raftLog.committed && hs.commit <= this.raftLog.lastIndex(),
+      hs.commit <= this.raftLog.lastIndex(),
       () =>
         `${this.id} state.commit ${hs.commit} is out of range [${this.raftLog.committed}, ${this.raftLog.lastIndex()}]`,
     );
-    this.raftLog.committed = hs.commit;
+    // A commit below the snapshot index means the driver crashed after persisting a snapshot but before
+    // the hard state of the same Ready. Everything in a snapshot is committed: keep the snapshot index.
+    if (hs.commit > this.raftLog.committed) this.raftLog.committed = hs.commit;
     this.term = hs.term;
     this.vote = hs.vote;
   }

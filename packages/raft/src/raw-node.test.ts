@@ -217,4 +217,17 @@ describe("RawNode", () => {
     }
     expect(seen).toEqual(["e0", "e1", "e2"]);
   });
+
+  it("restarts after a crash between persisting a snapshot and its hard state (commit below the snapshot)", () => {
+    const st = new MemoryStorage();
+    st.applySnapshot({
+      data: new Uint8Array(),
+      metadata: { index: 12, term: 2, confState: confStateOf([1n]) },
+    });
+    st.setHardState({ term: 1, vote: 0n, commit: 1 });
+    const n = node(st, 12);
+    expect(n.status().hardState.commit).toBe(12);
+    n.campaign();
+    expect(handle(n, st).hardState).toEqual({ term: 2, vote: 1n, commit: 13 });
+  });
 });

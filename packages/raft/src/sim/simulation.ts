@@ -4,7 +4,7 @@ import { ProposalDroppedError, RaftError } from "../errors.js";
 import { RawNode } from "../raw-node.js";
 import type { Ready } from "../ready.js";
 import { cloneConfState, MemoryStorage } from "../storage.js";
-import type { ConfChangeV2, ConfState, Entry, HardState, Message } from "../types.js";
+import type { ConfChange, ConfChangeV2, ConfState, Entry, HardState, Message } from "../types.js";
 import {
   ConfChangeTransition,
   ConfChangeType,
@@ -404,6 +404,12 @@ export class Simulation {
         return;
       }
     }
+    // A torn write: the WAL got the snapshot and entries but the crash came before the hard state.
+    if (mayCrash && this.rng.chance(0.002)) {
+      this.persist(n, { ...rd, hardState: undefined });
+      this.crash(n, "torn write: entries persisted, hard state lost");
+      return;
+    }
     this.persist(n, rd);
     // Crashing a leader right after it persisted new entries, before sending them, strands entries of
     // its term on a minority: the raw material of the subtle commit-rule bugs (Figure 8 of the paper).
@@ -686,7 +692,9 @@ export class Simulation {
     }
     this.log(`propose conf change ${JSON.stringify(cc.changes.map((c) => [c.type, String(c.nodeId)]))}`);
     try {
-      l.node!.proposeConfChange(cc);
+      // Single changes go out as v1 ConfChange half of the time (both encodings must work).
+      const v1 = this.rng.chance(0.5) ? asV1(cc) : undefined;
+      l.node!.proposeConfChange(v1 ?? cc);
     } catch (e) {
       if (!(e instanceof ProposalDroppedError)) throw e;
     }
@@ -835,6 +843,14 @@ export class Simulation {
 
 function single(type: ConfChangeType, nodeId: bigint): ConfChangeV2 {
   return { transition: ConfChangeTransition.Auto, changes: [{ type, nodeId }], context: new Uint8Array(0) };
+}
+
+/** asV1 turns a single-change ConfChangeV2 into the equivalent v1 ConfChange. */
+function asV1(cc: ConfChangeV2): ConfChange | undefined {
+  const c = cc.changes[0];
+  if (cc.changes.length !== 1 || c === undefined || cc.transition !== ConfChangeTransition.Auto)
+    return undefined;
+  return { id: 0n, type: c.type, nodeId: c.nodeId, context: cc.context };
 }
 
 /** runSeed runs one seeded simulation and returns its result. */
