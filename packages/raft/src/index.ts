@@ -30,6 +30,7 @@ export {
 export { CampaignType, Raft } from "./raft.js";
 export type { SnapshotStatus } from "./raw-node.js";
 export { RawNode } from "./raw-node.js";
+export { MAX_PENDING_READ_INDEX_REQUESTS } from "./read-only.js";
 export type { Ready } from "./ready.js";
 export { isEmptyReady } from "./ready.js";
 export type { ProgressStatus, Status } from "./status.js";

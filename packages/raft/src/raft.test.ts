@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { encodeConfChangeV2 } from "./confchange/codec.js";
 import { ProposalDroppedError } from "./errors.js";
 import type { Raft } from "./raft.js";
+import { MAX_PENDING_READ_INDEX_REQUESTS } from "./read-only.js";
 import { MemoryStorage } from "./storage.js";
 import { confStateOf, Network, newTestRaft, readMessages } from "./testing/network.js";
 import { ProgressState } from "./tracker/progress.js";
@@ -323,6 +324,34 @@ describe("ReadIndex", () => {
     net.recover();
     net.send(newMessage({ type: MessageType.MsgBeat, from: 1n, to: 1n }));
     expect(l.readStates.map((s) => s.index)).toEqual([1]);
+  });
+
+  it("pending requests are bounded: beyond MAX_PENDING_READ_INDEX_REQUESTS they are dropped", () => {
+    const net = new Network(ids3);
+    net.send(hup(1n));
+    net.isolate(1n);
+    const l = peer(net, 1n);
+    for (let i = 0; i < MAX_PENDING_READ_INDEX_REQUESTS; i++) {
+      l.step(
+        newMessage({
+          type: MessageType.MsgReadIndex,
+          from: 1n,
+          to: 1n,
+          entries: [newEntry({ data: enc.encode(`q${i}`) })],
+        }),
+      );
+    }
+    readMessages(l);
+    expect(() =>
+      l.step(
+        newMessage({
+          type: MessageType.MsgReadIndex,
+          from: 1n,
+          to: 1n,
+          entries: [newEntry({ data: enc.encode("one-more") })],
+        }),
+      ),
+    ).toThrow(ProposalDroppedError);
   });
 
   it("LeaseBased: answers at once from the leader (requires CheckQuorum)", () => {

@@ -14,7 +14,7 @@ import {
 } from "./errors.js";
 import { RaftLog } from "./log.js";
 import { VoteResult } from "./quorum/vote-result.js";
-import { ReadOnly } from "./read-only.js";
+import { MAX_PENDING_READ_INDEX_REQUESTS, ReadOnly } from "./read-only.js";
 import { ProgressState } from "./tracker/progress.js";
 import { ProgressTracker } from "./tracker/tracker.js";
 import type {
@@ -605,6 +605,12 @@ export class Raft {
         this.leaderPropose(m);
         return;
       case MessageType.MsgReadIndex:
+        if (
+          this.readOnly.pendingCount() + this.pendingReadIndexMessages.length >=
+          MAX_PENDING_READ_INDEX_REQUESTS
+        ) {
+          throw new ProposalDroppedError();
+        }
         if (this.trk.isSingleton()) {
           const resp = this.responseToReadIndexReq(m, this.raftLog.committed);
           if (resp.to !== NONE) this.send(resp);

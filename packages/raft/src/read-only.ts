@@ -1,5 +1,12 @@
 import type { Message, ReadOnlyOption } from "./types.js";
 
+/**
+ * MAX_PENDING_READ_INDEX_REQUESTS bounds the ReadIndex requests a leader holds (waiting for a heartbeat
+ * quorum, or for its first commit in the term); beyond it new requests are dropped (ProposalDroppedError)
+ * and the client retries.
+ */
+export const MAX_PENDING_READ_INDEX_REQUESTS = 4096;
+
 /** ReadIndexStatus is one pending ReadIndex request and the heartbeat acks collected for it. */
 export interface ReadIndexStatus {
   req: Message;
