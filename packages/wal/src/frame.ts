@@ -63,25 +63,28 @@ export function frameBytes(length: number): number {
   return FRAME_HEADER_BYTES + length + padBytes(length);
 }
 
-/** writeFrame writes the frame of `record` into `out` at `offset` and returns the offset after it. */
-export function writeFrame(
+/**
+ * sealFrame completes a frame whose record (`length` bytes) is already in `out` at `offset` + 16: writes
+ * the header, the frame checksum and the zero padding, and returns the offset after the frame.
+ */
+export function sealFrame(
   out: Uint8Array,
   offset: number,
-  record: Uint8Array,
+  length: number,
   batch: number,
   flags: number,
 ): number {
-  const pad = padBytes(record.length);
+  const pad = padBytes(length);
   const view = new DataView(out.buffer, out.byteOffset + offset, FRAME_HEADER_BYTES);
-  view.setUint32(0, record.length, true);
+  view.setUint32(0, length, true);
   view.setUint32(4, batch >>> 0, true);
   view.setUint8(8, flags);
   view.setUint8(9, pad);
   view.setUint16(10, 0, true);
-  out.set(record, offset + FRAME_HEADER_BYTES);
-  const crc = crc32c(record, crc32c(out, 0, offset, offset + 12));
+  const recordStart = offset + FRAME_HEADER_BYTES;
+  const crc = crc32c(out, crc32c(out, 0, offset, offset + 12), recordStart, recordStart + length);
   view.setUint32(12, crc, true);
-  const end = offset + FRAME_HEADER_BYTES + record.length;
+  const end = recordStart + length;
   out.fill(0, end, end + pad);
   return end + pad;
 }

@@ -1,6 +1,6 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { WalRecordSchema } from "@etcd-ts/proto/internal/wal";
-import { EntrySchema } from "@etcd-ts/proto/raft";
+import { EntrySchema, HardStateSchema } from "@etcd-ts/proto/raft";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -57,6 +57,20 @@ describe("record encoding", () => {
           expect(decodeRecord(bytes)).toEqual({ type, crc, data });
         },
       ),
+    );
+  });
+
+  it("encodes HardState byte-for-byte like protobuf-es", () => {
+    fc.assert(
+      fc.property(safe, fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), safe, (term, vote, commit) => {
+        const bytes = encodeHardState({ term, vote, commit });
+        const reference = toBinary(
+          HardStateSchema,
+          create(HardStateSchema, { term: BigInt(term), vote, commit: BigInt(commit) }),
+        );
+        expect(bytes).toEqual(reference);
+        expect(decodeHardState(bytes)).toEqual({ term, vote, commit });
+      }),
     );
   });
 

@@ -52,14 +52,26 @@ function writeVarint(out: Uint8Array, at: number, value: number): number {
   return at;
 }
 
-/** encodeRecord returns the WalRecord bytes for `data` with its (already chained) checksum `crc`. */
-export function encodeRecord(type: WalRecordType, data: Uint8Array, crc: number): Uint8Array {
-  const size =
+/** recordBytes returns the encoded size of a WalRecord with this type, checksum and payload length. */
+export function recordBytes(type: WalRecordType, crc: number, dataLength: number): number {
+  return (
     (type !== 0 ? 1 + varintBytes(type) : 0) +
     (crc !== 0 ? 1 + varintBytes(crc) : 0) +
-    (data.length > 0 ? 1 + varintBytes(data.length) + data.length : 0);
-  const out = new Uint8Array(size);
-  let at = 0;
+    (dataLength > 0 ? 1 + varintBytes(dataLength) + dataLength : 0)
+  );
+}
+
+/**
+ * writeRecord encodes a WalRecord into `out` at `at` (exactly recordBytes(type, crc, data.length) bytes)
+ * and returns the offset after it. Writing in place spares the write path a buffer and a copy per record.
+ */
+export function writeRecord(
+  out: Uint8Array,
+  at: number,
+  type: WalRecordType,
+  crc: number,
+  data: Uint8Array,
+): number {
   if (type !== 0) {
     out[at++] = 0x08; // field 1, varint
     at = writeVarint(out, at, type);
@@ -74,7 +86,14 @@ export function encodeRecord(type: WalRecordType, data: Uint8Array, crc: number)
     out.set(data, at);
     at += data.length;
   }
-  assert(at === size, "WalRecord encoding fills its buffer");
+  return at;
+}
+
+/** encodeRecord returns the WalRecord bytes for `data` with its (already chained) checksum `crc`. */
+export function encodeRecord(type: WalRecordType, data: Uint8Array, crc: number): Uint8Array {
+  const out = new Uint8Array(recordBytes(type, crc, data.length));
+  const end = writeRecord(out, 0, type, crc, data);
+  assert(end === out.length, "WalRecord encoding fills its buffer");
   return out;
 }
 
@@ -209,17 +228,52 @@ export function decodeEntry(bytes: Uint8Array): Entry {
   }
 }
 
-/** encodeHardState returns the etcdts.raft.v1.HardState bytes of `state`. */
+/** encodeHardState returns the etcdts.raft.v1.HardState bytes of `state` (by hand; one per save). */
 export function encodeHardState(state: HardState): Uint8Array {
-  assert(state.vote >= 0n, "vote must be non-negative");
-  return toBinary(
-    HardStateSchema,
-    create(HardStateSchema, {
-      term: toUint64(state.term, "hard state term"),
-      vote: state.vote,
-      commit: toUint64(state.commit, "hard state commit"),
-    }),
+  const { term, vote, commit } = state;
+  assert(Number.isSafeInteger(term) && term >= 0, `hard state term must be a safe integer, got ${term}`);
+  assert(
+    Number.isSafeInteger(commit) && commit >= 0,
+    `hard state commit must be a safe integer, got ${commit}`,
   );
+  assert(vote >= 0n && vote < 2n ** 64n, "vote must be a uint64");
+  const voteBytes = vote === 0n ? 0 : 1 + bigVarintBytes(vote);
+  const size =
+    (term !== 0 ? 1 + varintBytes(term) : 0) + voteBytes + (commit !== 0 ? 1 + varintBytes(commit) : 0);
+  const out = new Uint8Array(size);
+  let at = 0;
+  if (term !== 0) {
+    out[at++] = 0x08; // field 1, varint
+    at = writeVarint(out, at, term);
+  }
+  if (vote !== 0n) {
+    out[at++] = 0x10; // field 2, varint
+    at = writeBigVarint(out, at, vote);
+  }
+  if (commit !== 0) {
+    out[at++] = 0x18; // field 3, varint
+    at = writeVarint(out, at, commit);
+  }
+  assert(at === size, "HardState encoding fills its buffer");
+  return out;
+}
+
+function bigVarintBytes(value: bigint): number {
+  let n = 1;
+  while (value >= 0x80n) {
+    value >>= 7n;
+    n++;
+  }
+  return n;
+}
+
+function writeBigVarint(out: Uint8Array, at: number, value: bigint): number {
+  while (value >= 0x80n) {
+    out[at++] = Number(value & 0x7fn) | 0x80;
+    value >>= 7n;
+  }
+  out[at++] = Number(value);
+  return at;
 }
 
 /** decodeHardState parses etcdts.raft.v1.HardState bytes. */

@@ -18,9 +18,10 @@ import {
 import {
   encodeSegmentHeader,
   FLAG_LAST_IN_BATCH,
+  FRAME_HEADER_BYTES,
   frameBytes,
   SEGMENT_HEADER_BYTES,
-  writeFrame,
+  sealFrame,
 } from "./frame.js";
 import type { WalFileHandle, WalFs } from "./fs.js";
 import { NodeWalFs } from "./node-fs.js";
@@ -33,10 +34,11 @@ import {
   encodeEntry,
   encodeHardState,
   encodeMetadata,
-  encodeRecord,
   encodeSnapshotMarker,
   RecordDecodeError,
+  recordBytes,
   WalRecordType,
+  writeRecord,
 } from "./record.js";
 import {
   formatSegmentName,
@@ -651,25 +653,23 @@ function buildBatch(
   batch: number,
 ): { buffer: Uint8Array; chain: number } {
   assert(records.length > 0, "a batch has records");
+  // First pass: the chained checksums, which fix each record's size (the checksum is a varint).
   let chain = previousChain;
-  const encoded: Uint8Array[] = [];
+  const crcs: number[] = [];
   let total = 0;
   for (const record of records) {
     chain = crc32c(record.data, chain);
-    const bytes = encodeRecord(record.type, record.data, chain);
-    encoded.push(bytes);
-    total += frameBytes(bytes.length);
+    crcs.push(chain);
+    total += frameBytes(recordBytes(record.type, chain, record.data.length));
   }
+  // Second pass: each record straight into its frame, then the frame sealed around it.
   const buffer = new Uint8Array(total);
   let offset = 0;
-  for (let i = 0; i < encoded.length; i++) {
-    offset = writeFrame(
-      buffer,
-      offset,
-      encoded[i]!,
-      batch,
-      i === encoded.length - 1 ? FLAG_LAST_IN_BATCH : 0,
-    );
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    const start = offset + FRAME_HEADER_BYTES;
+    const end = writeRecord(buffer, start, record.type, crcs[i]!, record.data);
+    offset = sealFrame(buffer, offset, end - start, batch, i === records.length - 1 ? FLAG_LAST_IN_BATCH : 0);
   }
   assert(offset === total, "batch frames fill the buffer");
   return { buffer, chain };
