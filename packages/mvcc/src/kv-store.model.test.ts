@@ -259,3 +259,65 @@ test("random put/delete/txn/compact/range/reopen agree with a model of every rev
     { numRuns: RUNS },
   );
 }, 60_000);
+
+type ConcurrentOp =
+  | { kind: "write"; write: Write }
+  | { kind: "compact"; back: number }
+  | { kind: "read"; back: number };
+
+const concurrentOpArb: fc.Arbitrary<ConcurrentOp> = fc.oneof(
+  { arbitrary: fc.record({ kind: fc.constant("write" as const), write: writeArb }), weight: 4 },
+  { arbitrary: fc.record({ kind: fc.constant("compact" as const), back: fc.nat(4) }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant("read" as const), back: fc.nat(8) }), weight: 4 },
+);
+
+test("reads issued while writes and background compactions run see exactly their revision", async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(concurrentOpArb, { minLength: 1, maxLength: 60 }), async (ops) => {
+      const h = await StoreHarness.create({ compactionBatchLimit: 2, compactionIndexChunk: 1 });
+      const model = new Model();
+      const pending: Promise<void>[] = [];
+      try {
+        for (const op of ops) {
+          if (op.kind === "write") {
+            if (op.write.kind === "put")
+              await h.put(op.write.key, op.write.value, { lease: BigInt(op.write.lease) });
+            else await h.del(op.write.key, op.write.end);
+            model.apply([op.write]);
+          } else if (op.kind === "compact") {
+            const rev = model.current - op.back;
+            if (rev <= model.compacted) continue;
+            const compaction = await h.level.apply((batch) => h.store.compact(BigInt(rev), batch));
+            // Not awaited: the physical deletion runs while the next ops go on.
+            pending.push(h.store.commitCompaction(compaction));
+            model.compacted = rev;
+          } else {
+            const rev = Math.max(1, model.current - op.back);
+            const request = {
+              key: new Uint8Array([0]),
+              rangeEnd: new Uint8Array([0]),
+              revision: BigInt(rev),
+            };
+            if (rev < model.compacted) {
+              pending.push(expect(h.range(request)).rejects.toBeInstanceOf(ErrCompacted));
+              continue;
+            }
+            const state = model.states[rev] ?? new Map();
+            const expected = [...state.entries()]
+              .sort(([x], [y]) => (x < y ? -1 : 1))
+              .map(([key, kv]) => [key, kv.value, BigInt(kv.mod)]);
+            pending.push(
+              h.range(request).then((response) => {
+                expect(response.kvs.map((kv) => [s(kv.key), s(kv.value), kv.modRevision])).toEqual(expected);
+              }),
+            );
+          }
+        }
+        await Promise.all(pending);
+      } finally {
+        await h.destroy();
+      }
+    }),
+    { numRuns: RUNS },
+  );
+}, 60_000);
