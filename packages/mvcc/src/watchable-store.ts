@@ -37,6 +37,7 @@ export class WatchableStore implements WatchHub {
   private readonly maxQueuedResponses: number;
   private readonly batchMaxRevisions: number;
   private syncing: Promise<void> | undefined;
+  private restoring: Promise<void> | undefined;
 
   private constructor(kv: KvStore, options: WatchableStoreOptions) {
     this.kv = kv;
@@ -81,13 +82,23 @@ export class WatchableStore implements WatchHub {
    * all of them are caught up from the new state, from where they were (or canceled if that is compacted).
    */
   async restore(backend: Backend): Promise<void> {
-    const delivered = this.currentMain();
-    await this.kv.restore(backend);
-    for (const watcher of this.synced.all()) {
-      this.synced.delete(watcher);
-      watcher.nextMain = Math.max(watcher.nextMain, delivered + 1);
-      watcher.state = "unsynced";
-      this.unsynced.add(watcher);
+    const restoring = (async () => {
+      // No catch-up round may read the old backend through the new index, or the reverse.
+      await this.syncing;
+      const delivered = this.currentMain();
+      await this.kv.restore(backend);
+      for (const watcher of this.synced.all()) {
+        this.synced.delete(watcher);
+        watcher.nextMain = Math.max(watcher.nextMain, delivered + 1);
+        watcher.state = "unsynced";
+        this.unsynced.add(watcher);
+      }
+    })();
+    this.restoring = restoring;
+    try {
+      await restoring;
+    } finally {
+      this.restoring = undefined;
     }
     for (const watcher of this.unsynced.all()) watcher.owner.wake();
   }
@@ -130,6 +141,7 @@ export class WatchableStore implements WatchHub {
 
   /** syncWatchers runs one catch-up round; concurrent callers share the round in flight. */
   syncWatchers(): Promise<void> {
+    if (this.restoring !== undefined) return this.restoring.catch(() => {});
     if (this.syncing === undefined) {
       this.syncing = this.syncOnce().finally(() => {
         this.syncing = undefined;
