@@ -156,7 +156,10 @@ export function normalizeOutput(text, facts, leases, options = {}) {
   // lease timetolive -w json: "ttl" is the remaining time.
   out = out.replace(/"ttl":-?\d+/g, '"ttl":"<TTL>"');
   // lease timetolive --keys: etcd lists a lease's keys in Go map order, so only the set is comparable.
-  out = out.replace(/attached keys\(\[([^\]]*)\]\)/g, (_, keys) => `attached keys([${sortedList(keys, " ")}])`);
+  out = out.replace(
+    /attached keys\(\[([^\]]*)\]\)/g,
+    (_, keys) => `attached keys([${sortedList(keys, " ")}])`,
+  );
   out = out.replace(/"keys":\[([^\]]*)\]/g, (_, keys) => `"keys":[${sortedList(keys, ",")}]`);
   out = out.replace(/"totalSize":\d+/g, '"totalSize":"<SIZE>"');
   if (options.ignoreHash) {

@@ -265,11 +265,20 @@ async function factsOf(server, runDir, etcdctl) {
 }
 
 /**
- * etcdFlags are the flags both servers understand.
+ * QUOTA_BACKEND_BYTES is small so that two puts just under --max-request-bytes raise the NOSPACE alarm (the
+ * second one). It must stay above max request bytes plus what the rest of the list writes: etcd checks the
+ * quota before the request size, so a smaller quota would turn "request is too large" into NOSPACE.
+ */
+const QUOTA_BACKEND_BYTES = 2 * 1024 * 1024;
+
+/**
+ * commonFlags are the flags both servers understand.
  * @param {{name: string, dataDir: string, clientUrl: string, peerUrl: string}} o
  */
 function commonFlags(o) {
   return [
+    "--quota-backend-bytes",
+    String(QUOTA_BACKEND_BYTES),
     "--name",
     o.name,
     "--data-dir",

@@ -44,6 +44,9 @@
 /** A value just over etcd's default --max-request-bytes (1.5 MiB) but under etcdctl's 2 MiB send limit. */
 const TOO_LARGE_VALUE = { repeat: "x", bytes: 1600 * 1024 };
 
+/** A value just under --max-request-bytes. */
+const NEAR_LIMIT_VALUE = { repeat: "y", bytes: 1400 * 1024 };
+
 const REVISION = /"revision":(\d+)/;
 
 /** etcdctl snapshot status opens the file with bbolt; etcd-ts's backend is LevelDB. */
@@ -249,7 +252,8 @@ export const steps = [
   { start: "watch -i", id: "w7", stdin: "watch foo\nprogress\n", note: "progress request" },
   { stop: "w7", until: { lines: 1 } },
   {
-    start: "watch wx -- sh -c 'echo $ETCD_WATCH_EVENT_TYPE $ETCD_WATCH_KEY $ETCD_WATCH_VALUE $ETCD_WATCH_REVISION'",
+    start:
+      "watch wx -- sh -c 'echo $ETCD_WATCH_EVENT_TYPE $ETCD_WATCH_KEY $ETCD_WATCH_VALUE $ETCD_WATCH_REVISION'",
     id: "w8",
     note: "watch running a command per event",
   },
@@ -428,4 +432,23 @@ export const steps = [
   { run: "user delete root" },
   { run: "get --prefix '' --keys-only" },
   { run: "endpoint hashkv", ignoreHash: LEASED_HASH },
+
+  // ---------------------------------------------------------------- backend quota (last: a server that takes
+  // a write etcd refuses here shifts every later revision)
+  // Both servers run with --quota-backend-bytes=2MiB: the first 1.4 MiB value fits, the second raises NOSPACE.
+  { run: "put nospace/1", stdin: NEAR_LIMIT_VALUE },
+  { run: "put nospace/2", stdin: NEAR_LIMIT_VALUE, note: "over the backend quota" },
+  { run: "alarm list" },
+  { run: "alarm list -w json" },
+  { run: "put small x", note: "writes are refused while NOSPACE is raised" },
+  { run: "txn", stdin: "\nput small x\n\n\n" },
+  { run: "lease grant 100", note: "so are lease grants" },
+  { run: "get foo", note: "reads still work" },
+  { run: "get nospace/1 --keys-only" },
+  { run: "del nospace/1 -w json", note: "so do deletes", capture: { NREV: REVISION } },
+  { run: "compaction {NREV}", note: "and compaction" },
+  { run: "defrag" },
+  { run: "alarm disarm" },
+  { run: "alarm list" },
+  { run: "put small x" },
 ];
