@@ -512,7 +512,9 @@ export class KvStore {
 
   private async computeHash(atMain: number): Promise<HashKVResult> {
     if (atMain < this.compactMain) throw new ErrCompacted();
+    // Index and backend are captured together: a restore swaps both at once.
     const compactMain = this.compactMain;
+    const index = this.index;
     const snapshot = this.backend.snapshot();
     let hash = crc32cUpdate(0, Buffer.from("key", "latin1"));
     try {
@@ -524,7 +526,7 @@ export class KvStore {
           const { revision } = decodeRevisionKey(rawKey);
           if (revision.main <= compactMain) {
             const key = decodeKeyValueMeta(value).key;
-            if (!this.index.hasRevision(key, revision)) continue;
+            if (!index.hasRevision(key, revision)) continue;
           }
           hash = crc32cUpdate(hash, rawKey);
           hash = crc32cUpdate(hash, value);
