@@ -133,6 +133,8 @@ export class Simulation {
   };
   private readonly maxSizePerMsg: number;
   private readonly maxInflight: number;
+  /** Uncommitted-bytes limit of leaders (0 = unbounded); small values make leaders drop proposals. */
+  private readonly maxUncommitted: number;
   private nextId: bigint;
 
   // Checker state.
@@ -174,6 +176,7 @@ export class Simulation {
     this.stepDownOnRemoval = this.rng.chance(0.5);
     this.maxSizePerMsg = this.rng.pick([0, 0, 64, 1024, Number.MAX_SAFE_INTEGER]);
     this.maxInflight = this.rng.pick([1, 4, 256]);
+    this.maxUncommitted = this.rng.pick([0, 64, 1 << 16]);
     // Each seed draws a fault profile, from calm to very hostile.
     this.profile = this.opts.hostile
       ? { proposeRate: 0.15, crashRate: 0.3, networkRate: 0.2, midReadyCrash: 0.2 }
@@ -237,7 +240,7 @@ export class Simulation {
       applied: n.disk.applied,
       maxSizePerMsg: this.maxSizePerMsg,
       maxInflightMsgs: this.maxInflight,
-      maxUncommittedEntriesSize: 1 << 16,
+      maxUncommittedEntriesSize: this.maxUncommitted,
       checkQuorum: this.checkQuorum,
       preVote: this.preVote,
       stepDownOnRemoval: this.stepDownOnRemoval,
