@@ -40,6 +40,7 @@ export type {
 export {
   DEFAULT_COMPACTION_BATCH_LIMIT,
   DEFAULT_COMPACTION_INDEX_CHUNK,
+  isReadOnlyTxn,
   KvStore,
 } from "./kv-store.js";
 export type { LevelRootLike } from "./level-maintenance.js";

@@ -416,3 +416,46 @@ test("leasedKeys lists live keys with their lease, also after reopen", async () 
   await h.reopen();
   expect(list()).toEqual([["a", 5n]]);
 });
+
+describe("readTxn", () => {
+  test("runs beside a pending write and sees only committed state", async () => {
+    const h = await harness();
+    await h.put("a", "1", { lease: 4n });
+    const batch = h.level.db.batch();
+    const { sublevelBatch } = await import("./backend.js");
+    const write = await h.store.put(
+      create(PutRequestSchema, { key: b("a"), value: b("2") }),
+      sublevelBatch(batch, h.level.sublevel),
+    );
+    const { TxnRequestSchema } = await import("@etcd-ts/proto/etcdserverpb");
+    const request = create(TxnRequestSchema, {
+      compare: [
+        {
+          key: b("a"),
+          target: Target.LEASE,
+          result: Result.EQUAL,
+          targetUnion: { case: "lease", value: 4n },
+        },
+      ],
+      success: [rangeOp("a")],
+    });
+    const response = await h.store.readTxn(request);
+    expect(response.succeeded).toBe(true);
+    const range = response.responses[0]?.response;
+    expect(range?.case === "responseRange" && s(range.value.kvs[0]?.value ?? new Uint8Array())).toBe("1");
+    expect(response.header?.revision).toBe(2n);
+    await batch.write();
+    h.store.commit(write);
+    const after = await h.store.readTxn(request);
+    expect(after.succeeded).toBe(false);
+    expect(after.header?.revision).toBe(3n);
+  });
+
+  test("refuses a txn that writes", async () => {
+    const h = await harness();
+    const { TxnRequestSchema } = await import("@etcd-ts/proto/etcdserverpb");
+    await expect(h.store.readTxn(create(TxnRequestSchema, { failure: [putOp("a", "1")] }))).rejects.toThrow(
+      "readTxn of a txn that writes",
+    );
+  });
+});

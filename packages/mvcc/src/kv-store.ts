@@ -150,6 +150,27 @@ function leaseChangesOf(changes: readonly Change[]): LeaseChange[] {
   return out;
 }
 
+/** NO_WRITES is the batch of a read-only txn: writing to it is a bug. */
+const NO_WRITES: BackendBatch = {
+  put: () => assert(false, "write in a read-only txn"),
+  del: () => assert(false, "write in a read-only txn"),
+};
+
+/** isReadOnlyTxn tells whether no branch of a txn (nested ones included) puts or deletes. */
+export function isReadOnlyTxn(request: TxnRequest): boolean {
+  return [...request.success, ...request.failure].every((op) => {
+    switch (op.request.case) {
+      case "requestPut":
+      case "requestDeleteRange":
+        return false;
+      case "requestTxn":
+        return isReadOnlyTxn(op.request.value);
+      default:
+        return true;
+    }
+  });
+}
+
 const NO_HOOKS: StoreHooks = { onCommit: () => {}, wantPrevKv: () => false };
 
 /**
@@ -367,6 +388,39 @@ export class KvStore {
   async txn(request: TxnRequest, batch: BackendBatch): Promise<PendingWrite<TxnResponse>> {
     checkTxnRequest(request, this.maxTxnOps);
     return this.executeTxn(request, batch);
+  }
+
+  /**
+   * readTxn runs a txn without puts or deletes (a serializable read-only Txn) against committed state, beside
+   * the apply loop and without its batch: it reads at the revision current when it starts, from a snapshot
+   * taken then, and fails with ErrCompacted if a compaction passes that revision meanwhile.
+   */
+  async readTxn(request: TxnRequest): Promise<TxnResponse> {
+    checkTxnRequest(request, this.maxTxnOps);
+    assert(isReadOnlyTxn(request), "readTxn of a txn that writes");
+    const beginMain = this.currentMain;
+    const snapshot = this.backend.snapshot();
+    const txn = new WriteTxn({
+      index: this.index,
+      snapshot: () => snapshot,
+      batch: NO_WRITES,
+      beginMain,
+      compactMain: this.compactMain,
+      leaseExists: undefined,
+      wantPrevKv: () => false,
+      beforeRead: (atMain) => {
+        if (atMain < this.compactMain) throw new ErrCompacted();
+      },
+    });
+    try {
+      const path = await txn.decide(request);
+      txn.check(request, path);
+      const response = await txn.runTxn(request, path);
+      txn.finish();
+      return response;
+    } finally {
+      await snapshot.close();
+    }
   }
 
   /** put writes one key (prev_kv, ignore_value, ignore_lease as in etcd). */

@@ -58,6 +58,11 @@ export interface TxnEnvironment {
   readonly leaseExists: ((lease: bigint) => boolean) | undefined;
   /** wantPrevKv tells whether some watcher will need the previous value of a changed key. */
   readonly wantPrevKv: (key: string) => boolean;
+  /**
+   * beforeRead runs before every index lookup; a read-only txn that runs beside the apply loop uses it to fail
+   * with ErrCompacted once a compaction has passed the revision it reads at.
+   */
+  readonly beforeRead?: (atMain: number) => void;
 }
 
 /** TxnPath is the outcome of a txn's compares and, for each nested txn of the chosen branch, its own path. */
@@ -166,6 +171,7 @@ export class WriteTxn {
 
   /** resolveLatest lists the keys in range as of now inside the txn, in key order. */
   private resolveLatest(range: KeyRange): IndexedKey[] {
+    this.env.beforeRead?.(this.env.beginMain);
     const stored = this.env.index.range(range, this.env.beginMain).filter((k) => !this.overlay.has(k.key));
     if (this.overlay.size === 0) return stored;
     const pending: IndexedKey[] = [];
@@ -199,20 +205,22 @@ export class WriteTxn {
   }
 
   private async compareHolds(compare: Compare): Promise<boolean> {
+    this.env.beforeRead?.(this.env.beginMain);
     const keys = this.env.index.range(toKeyRange(compare.key, compare.rangeEnd), this.env.beginMain);
     if (keys.length === 0) {
       return compare.target !== Compare_CompareTarget.VALUE && compareHolds(compare, MISSING_KEY);
     }
-    const values =
-      compare.target === Compare_CompareTarget.VALUE
-        ? await readKeyValues(this.env.snapshot(), keys)
-        : undefined;
+    // Value and lease come from the stored KeyValue (the index knows only the latest lease); the rest is in
+    // the index.
+    const needStored =
+      compare.target === Compare_CompareTarget.VALUE || compare.target === Compare_CompareTarget.LEASE;
+    const values = needStored ? await readKeyValues(this.env.snapshot(), keys) : undefined;
     return keys.every((k, i) => {
       const compared: ComparedKey = values?.[i] ?? {
         createRevision: BigInt(k.created),
         modRevision: BigInt(k.modified.main),
         version: BigInt(k.version),
-        lease: this.env.index.get(k.key)?.lease ?? 0n,
+        lease: 0n,
         value: new Uint8Array(0),
       };
       return compareHolds(compare, compared);
@@ -306,6 +314,7 @@ export class WriteTxn {
     // An explicit revision up to the one the txn started at reads committed history, without the txn's own
     // changes (they are at beginMain + 1).
     if (revision > 0n && revision <= BigInt(this.env.beginMain)) {
+      this.env.beforeRead?.(Number(revision));
       const keys = this.env.index.range(range, Number(revision));
       response = await executeRange(request, keys, (k) => readKeyValues(this.env.snapshot(), k), 0n);
     } else {
