@@ -128,9 +128,9 @@ function expand(template, side) {
   return template.replace(/\{([A-Za-z][A-Za-z0-9_]*)\}/g, (_, name) => {
     if (name === "dir") return side.server.dir;
     if (name === "endpoint") return side.server.endpoint;
-    const v = side.vars.get(name);
-    if (v === undefined) throw new Error(`step uses {${name}} but no earlier step captured it`);
-    return v;
+    // A capture that failed on one server (its output differed) must not stop the run: the placeholder makes
+    // the later step fail visibly on that server instead.
+    return side.vars.get(name) ?? `missing-${name}`;
   });
 }
 
@@ -143,6 +143,29 @@ function stdinOf(step, side) {
   if (step.stdin === undefined) return undefined;
   if (typeof step.stdin === "string") return Buffer.from(expand(step.stdin, side));
   return Buffer.alloc(step.stdin.bytes, step.stdin.repeat);
+}
+
+/**
+ * checkSteps catches mistakes in the list before any server starts: a {NAME} that no earlier step captures,
+ * a stop or waitFor of a background id that was never started.
+ */
+function checkSteps() {
+  const captured = new Set(["dir", "endpoint"]);
+  const started = new Set();
+  for (const [i, step] of steps.entries()) {
+    const texts = [step.run, step.start, typeof step.stdin === "string" ? step.stdin : undefined];
+    for (const text of texts) {
+      for (const m of (text ?? "").matchAll(/\{([A-Za-z][A-Za-z0-9_]*)\}/g)) {
+        if (!captured.has(m[1] ?? ""))
+          fail(`steps.mjs step ${i + 1} uses {${m[1]}} before any step captures it`);
+      }
+    }
+    for (const name of Object.keys(step.capture ?? {})) captured.add(name);
+    if (step.start !== undefined) started.add(step.id ?? step.start);
+    const ref = step.stop ?? step.waitFor;
+    if (ref !== undefined && !started.has(ref))
+      fail(`steps.mjs step ${i + 1} refers to [${ref}], never started`);
+  }
 }
 
 /** @param {Step} step */
@@ -322,6 +345,7 @@ function reportOf(r, etcdVersion) {
 
 async function main() {
   const opts = parseArgs();
+  checkSteps();
   const etcdVersion = versionOf(opts.etcd, ["--version"], "etcd (Debian package etcd-server)");
   const etcdctlVersion = versionOf(opts.etcdctl, ["version"], "etcdctl (Debian package etcd-client)");
   if (!existsSync(opts.server)) {
