@@ -438,7 +438,7 @@ export class Raft {
       voteMsg = MessageType.MsgVote;
       term = this.term;
     }
-    if (this.poll(this.id, voteRespType(voteMsg), true) === VoteResult.Won) {
+    if (this.poll(this.id, true) === VoteResult.Won) {
       // Single-voter configuration: we won by voting for ourselves.
       if (t === CampaignType.PreElection) this.campaign(CampaignType.Election);
       else this.becomeLeader();
@@ -459,7 +459,7 @@ export class Raft {
     }
   }
 
-  private poll(id: bigint, _t: MessageType, granted: boolean): VoteResult {
+  private poll(id: bigint, granted: boolean): VoteResult {
     this.trk.recordVote(id, granted);
     return this.trk.tallyVotes().result;
   }
@@ -785,7 +785,7 @@ export class Raft {
         break;
     }
     if (m.type !== myVoteRespType) return;
-    const res = this.poll(m.from, m.type, !m.reject);
+    const res = this.poll(m.from, !m.reject);
     if (res === VoteResult.Won) {
       if (this.state === StateType.PreCandidate) {
         this.campaign(CampaignType.Election);

@@ -376,11 +376,11 @@ export class Simulation {
     }
   }
 
-  private send(from: SimNode, m: Message): void {
+  /** send puts a message on the network, maybe twice (duplication), each copy with its own delay. */
+  private send(m: Message): void {
     if (this.rng.chance(this.dupRate))
       this.queue.push({ msg: m, deliverAt: this.now + this.rng.int(this.maxDelay + 1) });
     this.queue.push({ msg: m, deliverAt: this.now + this.rng.int(this.maxDelay + 1) });
-    void from;
   }
 
   private processReadyRandom(): void {
@@ -400,7 +400,7 @@ export class Simulation {
     if (this.opts.sendBeforePersist) {
       for (const m of rd.messages) {
         this.checkPersistedBeforeSend(n, m);
-        this.send(n, m);
+        this.send(m);
       }
       if (mayCrash && this.rng.chance(0.05)) {
         this.crash(n, "after send, before persist");
@@ -425,7 +425,7 @@ export class Simulation {
     if (!this.opts.sendBeforePersist) {
       for (const m of rd.messages) {
         this.checkPersistedBeforeSend(n, m);
-        this.send(n, m);
+        this.send(m);
       }
     }
     this.apply(n, rd);
