@@ -602,23 +602,40 @@ export class KvStore {
     return this.backend.snapshot();
   }
 
-  /** readEvents reads the changes of revisions [fromMain, toMain] from a snapshot, in revision order. */
-  async readEvents(snapshot: BackendSnapshot, fromMain: number, toMain: number): Promise<StoredEvent[]> {
+  /**
+   * readEvents reads the changes of revisions [fromMain, toMain] from a snapshot, in revision order. Once
+   * `maxEvents` are read it finishes the revision at hand and stops (a revision is never split); `lastMain` is
+   * the last revision fully read.
+   */
+  async readEvents(
+    snapshot: BackendSnapshot,
+    fromMain: number,
+    toMain: number,
+    maxEvents: number = Number.POSITIVE_INFINITY,
+  ): Promise<{ events: StoredEvent[]; lastMain: number }> {
     const events: StoredEvent[] = [];
-    const end = revisionLowerBound(toMain + 1);
+    let lastMain = toMain;
+    let end = revisionLowerBound(toMain + 1);
     let from = revisionLowerBound(fromMain);
     for (;;) {
       const entries = await snapshot.scan(from, end, REBUILD_SCAN_CHUNK);
       for (const [rawKey, value] of entries) {
         const { revision, tombstone } = decodeRevisionKey(rawKey);
+        if (revision.main > lastMain) break;
         const kv = decodeKeyValue(value);
         events.push({ key: keyToString(kv.key), revision, deleted: tombstone, kv });
+        if (events.length >= maxEvents && lastMain > revision.main) {
+          // Enough: read the rest of this revision only.
+          lastMain = revision.main;
+          end = revisionLowerBound(lastMain + 1);
+        }
       }
       const last = entries[entries.length - 1];
       if (entries.length < REBUILD_SCAN_CHUNK || last === undefined) break;
       from = successor(last[0]);
+      if (Buffer.compare(from, end) >= 0) break;
     }
-    return events;
+    return { events, lastMain };
   }
 
   /**

@@ -268,8 +268,13 @@ test("watchers with slow consumers, reconnects and compactions see ordered, uniq
       fc.array(actionArb, { minLength: 5, maxLength: 50 }),
       fc.integer({ min: 1, max: 3 }),
       fc.integer({ min: 1, max: 4 }),
-      async (specs, actions, maxQueuedResponses, watchBatchMaxRevisions) => {
-        const h = await StoreHarness.create({ maxQueuedResponses, watchBatchMaxRevisions });
+      fc.integer({ min: 1, max: 6 }),
+      async (specs, actions, maxQueuedResponses, watchBatchMaxRevisions, watchBatchMaxEvents) => {
+        const h = await StoreHarness.create({
+          maxQueuedResponses,
+          watchBatchMaxRevisions,
+          watchBatchMaxEvents,
+        });
         const model = new Model();
         let compacted = 0;
         try {

@@ -9,6 +9,11 @@ import type { Change } from "./write-txn.js";
 
 /** WATCH_BATCH_MAX_REVISIONS is etcd's watchBatchMaxRevs: revisions per catch-up response at most. */
 export const WATCH_BATCH_MAX_REVISIONS = 1000;
+/**
+ * WATCH_BATCH_MAX_EVENTS bounds the events one catch-up round reads from storage (a revision is still never
+ * split, so one huge revision can exceed it).
+ */
+export const WATCH_BATCH_MAX_EVENTS = 10_000;
 
 /** WatchableStoreOptions configures the store and its watch hub. */
 export interface WatchableStoreOptions extends KvStoreOptions {
@@ -16,6 +21,8 @@ export interface WatchableStoreOptions extends KvStoreOptions {
   maxQueuedResponses?: number;
   /** watchBatchMaxRevisions bounds the revisions of one catch-up response (default 1000). */
   watchBatchMaxRevisions?: number;
+  /** watchBatchMaxEvents bounds the events one catch-up round reads (default 10000). */
+  watchBatchMaxEvents?: number;
 }
 
 function eventOf(deleted: boolean, kv: KeyValue): Event {
@@ -36,6 +43,7 @@ export class WatchableStore implements WatchHub {
   private readonly streams = new Set<WatchStream>();
   private readonly maxQueuedResponses: number;
   private readonly batchMaxRevisions: number;
+  private readonly batchMaxEvents: number;
   private syncing: Promise<void> | undefined;
   private restoring: Promise<void> | undefined;
 
@@ -43,6 +51,7 @@ export class WatchableStore implements WatchHub {
     this.kv = kv;
     this.maxQueuedResponses = options.maxQueuedResponses ?? DEFAULT_MAX_QUEUED_RESPONSES;
     this.batchMaxRevisions = options.watchBatchMaxRevisions ?? WATCH_BATCH_MAX_REVISIONS;
+    this.batchMaxEvents = options.watchBatchMaxEvents ?? WATCH_BATCH_MAX_EVENTS;
     kv.setHooks({
       onCommit: (changes, main) => this.notify(changes, main),
       wantPrevKv: (key) => this.synced.wantsPrevKv(key),
@@ -218,11 +227,16 @@ export class WatchableStore implements WatchHub {
       if (low > current) {
         for (const watcher of candidates) this.moveToSynced(watcher);
       } else {
-        const high = Math.min(current, low + this.batchMaxRevisions - 1);
+        const highest = Math.min(current, low + this.batchMaxRevisions - 1);
         // Taken in the same tick as `current`: every revision up to it is in the snapshot.
         const snapshot = this.kv.snapshotNow();
         try {
-          const events = await this.kv.readEvents(snapshot, low, high);
+          const { events, lastMain: high } = await this.kv.readEvents(
+            snapshot,
+            low,
+            highest,
+            this.batchMaxEvents,
+          );
           for (const watcher of candidates) {
             if (watcher.canceled || watcher.state !== "unsynced" || watcher.nextMain > high) continue;
             const out = await this.catchUpEvents(watcher, events, snapshot);
