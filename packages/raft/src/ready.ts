@@ -7,7 +7,8 @@ import type { Entry, HardState, Message, ReadState, Snapshot, SoftState } from "
  * 1. Persist: write `snapshot` (if any), then append `entries`, then save `hardState` (if any) to
  *    stable storage, and make them visible through the Storage raft reads. If `mustSync`, fsync.
  * 2. Send `messages`, only AFTER step 1 is durable: some of them (vote grants, append acks) promise
- *    that what step 1 wrote is on disk. (A leader may send its MsgApps in parallel with its own write.)
+ *    that what step 1 wrote is on disk. (A leader may send its MsgApp, MsgHeartbeat, MsgSnap and
+ *    MsgTimeoutNow in parallel with its own write; they promise nothing about its disk.)
  * 3. Apply `snapshot` (if any) and then `committedEntries` to the state machine, in order. A
  *    ConfChange/ConfChangeV2 entry is applied by decoding it and calling `RawNode.applyConfChange`.
  * 4. Serve `readStates`: a read for `requestCtx` is linearizable once `index` is applied.

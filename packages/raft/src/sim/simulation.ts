@@ -16,6 +16,14 @@ import {
 } from "../types.js";
 import { Rng } from "./rng.js";
 
+/** Message types a leader may send before its own write of the same Ready is durable. */
+const LEADER_PARALLEL = new Set<number>([
+  MessageType.MsgApp,
+  MessageType.MsgHeartbeat,
+  MessageType.MsgSnap,
+  MessageType.MsgTimeoutNow,
+]);
+
 /** SimOptions selects the size, length and planted bugs of one simulated run. */
 export interface SimOptions {
   seed: number;
@@ -130,6 +138,8 @@ export class Simulation {
     crashRate: number;
     networkRate: number;
     midReadyCrash: number;
+    /** Chance that a leader sends its appends/heartbeats before persisting a Ready (allowed). */
+    leaderEarlySend: number;
   };
   private readonly maxSizePerMsg: number;
   private readonly maxInflight: number;
@@ -179,12 +189,13 @@ export class Simulation {
     this.maxUncommitted = this.rng.pick([0, 64, 1 << 16]);
     // Each seed draws a fault profile, from calm to very hostile.
     this.profile = this.opts.hostile
-      ? { proposeRate: 0.15, crashRate: 0.3, networkRate: 0.2, midReadyCrash: 0.2 }
+      ? { proposeRate: 0.15, crashRate: 0.3, networkRate: 0.2, midReadyCrash: 0.2, leaderEarlySend: 0.5 }
       : {
           proposeRate: this.rng.pick([0.02, 0.08, 0.15]),
           crashRate: this.rng.pick([0.005, 0.02, 0.05]),
           networkRate: this.rng.pick([0.005, 0.02, 0.05]),
           midReadyCrash: this.rng.pick([0.002, 0.01, 0.05]),
+          leaderEarlySend: this.rng.pick([0, 0.5]),
         };
     if (this.opts.hostile) this.maxSizePerMsg = 0;
     const voters: bigint[] = [];
@@ -407,6 +418,21 @@ export class Simulation {
         return;
       }
     }
+    // A leader may send its replication messages in parallel with its own disk write (etcd does): they
+    // promise nothing about the leader's disk. Everything else (acks, votes) still waits for the write.
+    let early = new Set<Message>();
+    if (
+      !this.opts.sendBeforePersist &&
+      node.raft.state === StateType.Leader &&
+      this.rng.chance(this.profile.leaderEarlySend)
+    ) {
+      early = new Set(rd.messages.filter((m) => LEADER_PARALLEL.has(m.type)));
+      for (const m of early) this.send(m);
+      if (mayCrash && early.size > 0 && this.rng.chance(this.profile.midReadyCrash)) {
+        this.crash(n, "leader sent appends, then crashed before persisting");
+        return;
+      }
+    }
     // A torn write: the WAL got the snapshot and entries but the crash came before the hard state.
     if (mayCrash && this.rng.chance(0.002)) {
       this.persist(n, { ...rd, hardState: undefined });
@@ -424,6 +450,7 @@ export class Simulation {
     }
     if (!this.opts.sendBeforePersist) {
       for (const m of rd.messages) {
+        if (early.has(m)) continue;
         this.checkPersistedBeforeSend(n, m);
         this.send(m);
       }
