@@ -230,4 +230,24 @@ describe("RawNode", () => {
     n.campaign();
     expect(handle(n, st).hardState).toEqual({ term: 2, vote: 1n, commit: 13 });
   });
+
+  it("may be ticked and stepped between ready() and advance() without handing out entries twice", () => {
+    const st = new MemoryStorage(confStateOf([1n]));
+    const n = node(st);
+    n.campaign();
+    handle(n, st);
+    n.propose(enc.encode("a"));
+    const rd = n.ready();
+    expect(rd.committedEntries.map((e) => dec.decode(e.data))).toEqual(["a"]);
+    // Meanwhile: a tick and another proposal.
+    n.tick();
+    n.propose(enc.encode("b"));
+    st.append(rd.entries);
+    if (rd.hardState) st.setHardState(rd.hardState);
+    n.advance();
+    const rd2 = n.ready();
+    expect(rd2.entries.map((e) => dec.decode(e.data))).toEqual(["b"]);
+    expect(rd2.committedEntries.map((e) => dec.decode(e.data))).toEqual(["b"]);
+    n.advance();
+  });
 });
