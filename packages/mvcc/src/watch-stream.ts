@@ -9,6 +9,7 @@ import type { Event } from "@etcd-ts/proto/mvccpb";
 import { assert } from "./assert.js";
 import { ErrCompacted, ErrDuplicateWatchId, ErrWatchStreamClosed } from "./errors.js";
 import { toKeyRange } from "./key-range.js";
+import { fragmentWatchResponse } from "./watch-fragment.js";
 import { Watcher, type WatcherOptions, type WatcherOwner } from "./watcher.js";
 
 /** DEFAULT_MAX_QUEUED_RESPONSES bounds the event responses a stream buffers for a slow client. */
@@ -46,9 +47,17 @@ export class WatchStream implements WatcherOwner {
   private closed = false;
   private progressPending = false;
 
+  /** fragmenting holds the ids of watchers created with `fragment: true`. */
+  private readonly fragmenting = new Set<bigint>();
+
+  /**
+   * A stream gets its bounds from the store: at most `maxQueuedResponses` event responses wait in its queue,
+   * and a response over `maxResponseBytes` is split for watchers that asked for fragments.
+   */
   constructor(
     private readonly hub: WatchHub,
     private readonly maxQueuedResponses: number = DEFAULT_MAX_QUEUED_RESPONSES,
+    private readonly maxResponseBytes: number = Number.POSITIVE_INFINITY,
   ) {
     assert(maxQueuedResponses > 0, "a watch stream needs room for at least one response");
   }
@@ -103,6 +112,7 @@ export class WatchStream implements WatcherOwner {
     const nextMain = start === 0n ? current + 1 : Number(start);
     const watcher = new Watcher(id, this, options, nextMain, nextMain > current ? "synced" : "unsynced");
     this.watchers.set(id, watcher);
+    if (request.fragment) this.fragmenting.add(id);
     this.hub.register(watcher);
     if (watcher.state === "unsynced") this.wake();
     return id;
@@ -156,11 +166,8 @@ export class WatchStream implements WatcherOwner {
    */
   async next(): Promise<WatchResponse | undefined> {
     for (;;) {
-      const entry = this.queue.shift();
-      if (entry !== undefined) {
-        if (entry.counted) this.queuedEventResponses--;
-        return entry.response;
-      }
+      const response = this.dequeue();
+      if (response !== undefined) return response;
       if (this.closed) return undefined;
       if (this.hasUnsynced()) {
         await this.hub.syncWatchers();
@@ -178,11 +185,8 @@ export class WatchStream implements WatcherOwner {
    */
   async poll(): Promise<WatchResponse | undefined> {
     for (;;) {
-      const entry = this.queue.shift();
-      if (entry !== undefined) {
-        if (entry.counted) this.queuedEventResponses--;
-        return entry.response;
-      }
+      const response = this.dequeue();
+      if (response !== undefined) return response;
       if (this.closed || !this.hasUnsynced()) return undefined;
       await this.hub.syncWatchers();
     }
@@ -247,6 +251,23 @@ export class WatchStream implements WatcherOwner {
 
   // ---- internals ----
 
+  private dequeue(): WatchResponse | undefined {
+    const entry = this.queue.shift();
+    if (entry === undefined) return undefined;
+    if (entry.counted) this.queuedEventResponses--;
+    const response = entry.response;
+    if (
+      response.events.length > 1 &&
+      this.maxResponseBytes !== Number.POSITIVE_INFINITY &&
+      this.fragmenting.has(response.watchId)
+    ) {
+      const [first, ...rest] = fragmentWatchResponse(response, this.maxResponseBytes);
+      this.queue.unshift(...rest.map((piece) => ({ response: piece, counted: false })));
+      if (first !== undefined) return first;
+    }
+    return response;
+  }
+
   private hasUnsynced(): boolean {
     for (const watcher of this.watchers.values()) if (watcher.state === "unsynced") return true;
     return false;
@@ -255,6 +276,7 @@ export class WatchStream implements WatcherOwner {
   private forget(watcher: Watcher): void {
     watcher.canceled = true;
     this.watchers.delete(watcher.id);
+    this.fragmenting.delete(watcher.id);
     this.hub.unregister(watcher);
   }
 

@@ -326,3 +326,23 @@ describe("restore", () => {
     expect(responses.at(-1)?.compactRevision).toBe(5n);
   });
 });
+
+test("a watcher created with fragment gets large responses in pieces", async () => {
+  const h = await harness({ maxResponseBytes: 300 });
+  const stream = h.watchable.newWatchStream();
+  const whole = stream.watch(watchRequest({ key: b("k"), rangeEnd: b("l") }));
+  const pieces = stream.watch(watchRequest({ key: b("k"), rangeEnd: b("l"), fragment: true }));
+  await drain(stream);
+  const value = "v".repeat(100);
+  await h.txn({
+    success: [0, 1, 2, 3, 4].map((i) => ({
+      request: { case: "requestPut" as const, value: { key: b(`k${i}`), value: b(value) } },
+    })),
+  });
+  const responses = await drain(stream);
+  expect(responses.filter((r) => r.watchId === whole)).toHaveLength(1);
+  const fragments = responses.filter((r) => r.watchId === pieces);
+  expect(fragments.length).toBeGreaterThan(1);
+  expect(fragments.map((r) => r.fragment)).toEqual([...fragments.slice(1).map(() => true), false]);
+  expect(flatten(fragments).map((e) => e[1])).toEqual(["k0", "k1", "k2", "k3", "k4"]);
+});

@@ -19,6 +19,11 @@ export const WATCH_BATCH_MAX_EVENTS = 10_000;
 export interface WatchableStoreOptions extends KvStoreOptions {
   /** maxQueuedResponses bounds each stream's queue of event responses (default 128). */
   maxQueuedResponses?: number;
+  /**
+   * maxResponseBytes is the size above which a response is split for watchers created with `fragment: true`
+   * (the server's max request bytes; default: never split).
+   */
+  maxResponseBytes?: number;
   /** watchBatchMaxRevisions bounds the revisions of one catch-up response (default 1000). */
   watchBatchMaxRevisions?: number;
   /** watchBatchMaxEvents bounds the events one catch-up round reads (default 10000). */
@@ -42,6 +47,7 @@ export class WatchableStore implements WatchHub {
   private readonly unsynced = new WatcherGroup();
   private readonly streams = new Set<WatchStream>();
   private readonly maxQueuedResponses: number;
+  private readonly maxResponseBytes: number;
   private readonly batchMaxRevisions: number;
   private readonly batchMaxEvents: number;
   private syncing: Promise<void> | undefined;
@@ -50,6 +56,7 @@ export class WatchableStore implements WatchHub {
   private constructor(kv: KvStore, options: WatchableStoreOptions) {
     this.kv = kv;
     this.maxQueuedResponses = options.maxQueuedResponses ?? DEFAULT_MAX_QUEUED_RESPONSES;
+    this.maxResponseBytes = options.maxResponseBytes ?? Number.POSITIVE_INFINITY;
     this.batchMaxRevisions = options.watchBatchMaxRevisions ?? WATCH_BATCH_MAX_REVISIONS;
     this.batchMaxEvents = options.watchBatchMaxEvents ?? WATCH_BATCH_MAX_EVENTS;
     kv.setHooks({
@@ -65,7 +72,7 @@ export class WatchableStore implements WatchHub {
 
   /** newWatchStream starts a stream for one client Watch call. */
   newWatchStream(): WatchStream {
-    const stream = new WatchStream(this, this.maxQueuedResponses);
+    const stream = new WatchStream(this, this.maxQueuedResponses, this.maxResponseBytes);
     this.streams.add(stream);
     return stream;
   }
