@@ -185,80 +185,84 @@ async function checkRange(h: StoreHarness, model: Model, op: Extract<Op, { kind:
 
 const RUNS = Number(process.env.MVCC_MODEL_RUNS ?? 100);
 
-test("random put/delete/txn/compact/range/reopen agree with a model of every revision", async () => {
-  await fc.assert(
-    fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), async (ops) => {
-      const h = await StoreHarness.create({ compactionBatchLimit: 3, compactionIndexChunk: 2 });
-      const model = new Model();
-      try {
-        for (const op of ops) {
-          switch (op.kind) {
-            case "write":
-              if (op.write.kind === "put")
-                await h.put(op.write.key, op.write.value, { lease: BigInt(op.write.lease) });
-              else await h.del(op.write.key, op.write.end);
-              model.apply([op.write]);
-              break;
-            case "txn": {
-              const current = model.latest().get(op.key)?.version ?? 0;
-              const response = await h.txn({
-                compare: [
-                  {
-                    key: b(op.key),
-                    target: Compare_CompareTarget.VERSION,
-                    result: Compare_CompareResult.EQUAL,
-                    targetUnion: { case: "version", value: BigInt(op.version) },
-                  },
-                ],
-                success: op.success.map(toOp),
-                failure: op.failure.map(toOp),
-              });
-              const succeeded = current === op.version;
-              expect(response.succeeded).toBe(succeeded);
-              model.apply(succeeded ? op.success : op.failure);
-              expect(response.header?.revision).toBe(BigInt(model.current));
-              break;
-            }
-            case "compact": {
-              const rev = model.current - op.back;
-              if (rev <= model.compacted) {
-                await expect(h.compact(BigInt(rev))).rejects.toBeInstanceOf(ErrCompacted);
-              } else {
-                await h.compact(BigInt(rev));
-                model.compacted = rev;
+test(
+  "random put/delete/txn/compact/range/reopen agree with a model of every revision",
+  async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), async (ops) => {
+        const h = await StoreHarness.create({ compactionBatchLimit: 3, compactionIndexChunk: 2 });
+        const model = new Model();
+        try {
+          for (const op of ops) {
+            switch (op.kind) {
+              case "write":
+                if (op.write.kind === "put")
+                  await h.put(op.write.key, op.write.value, { lease: BigInt(op.write.lease) });
+                else await h.del(op.write.key, op.write.end);
+                model.apply([op.write]);
+                break;
+              case "txn": {
+                const current = model.latest().get(op.key)?.version ?? 0;
+                const response = await h.txn({
+                  compare: [
+                    {
+                      key: b(op.key),
+                      target: Compare_CompareTarget.VERSION,
+                      result: Compare_CompareResult.EQUAL,
+                      targetUnion: { case: "version", value: BigInt(op.version) },
+                    },
+                  ],
+                  success: op.success.map(toOp),
+                  failure: op.failure.map(toOp),
+                });
+                const succeeded = current === op.version;
+                expect(response.succeeded).toBe(succeeded);
+                model.apply(succeeded ? op.success : op.failure);
+                expect(response.header?.revision).toBe(BigInt(model.current));
+                break;
               }
-              break;
+              case "compact": {
+                const rev = model.current - op.back;
+                if (rev <= model.compacted) {
+                  await expect(h.compact(BigInt(rev))).rejects.toBeInstanceOf(ErrCompacted);
+                } else {
+                  await h.compact(BigInt(rev));
+                  model.compacted = rev;
+                }
+                break;
+              }
+              case "range":
+                await checkRange(h, model, op);
+                break;
+              case "reopen": {
+                const before = h.store.describeIndex();
+                const hash = await h.store.hashKV(0n);
+                await h.reopen();
+                expect(h.store.describeIndex()).toBe(before);
+                expect(await h.store.hashKV(0n)).toEqual(hash);
+                break;
+              }
             }
-            case "range":
-              await checkRange(h, model, op);
-              break;
-            case "reopen": {
-              const before = h.store.describeIndex();
-              const hash = await h.store.hashKV(0n);
-              await h.reopen();
-              expect(h.store.describeIndex()).toBe(before);
-              expect(await h.store.hashKV(0n)).toEqual(hash);
-              break;
-            }
+            expect(h.store.currentRevision).toBe(BigInt(model.current));
           }
-          expect(h.store.currentRevision).toBe(BigInt(model.current));
+          for (let rev = Math.max(model.compacted, 1); rev <= model.current; rev++) {
+            await checkRange(h, model, {
+              kind: "range",
+              key: "\0",
+              end: "\0",
+              back: model.current + 2 - rev,
+              limit: 0,
+            });
+          }
+        } finally {
+          await h.destroy();
         }
-        for (let rev = Math.max(model.compacted, 1); rev <= model.current; rev++) {
-          await checkRange(h, model, {
-            kind: "range",
-            key: "\0",
-            end: "\0",
-            back: model.current + 2 - rev,
-            limit: 0,
-          });
-        }
-      } finally {
-        await h.destroy();
-      }
-    }),
-    { numRuns: RUNS },
-  );
-}, 60_000);
+      }),
+      { numRuns: RUNS },
+    );
+  },
+  Math.max(60_000, RUNS * 200),
+);
 
 type ConcurrentOp =
   | { kind: "write"; write: Write }
@@ -271,53 +275,59 @@ const concurrentOpArb: fc.Arbitrary<ConcurrentOp> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant("read" as const), back: fc.nat(8) }), weight: 4 },
 );
 
-test("reads issued while writes and background compactions run see exactly their revision", async () => {
-  await fc.assert(
-    fc.asyncProperty(fc.array(concurrentOpArb, { minLength: 1, maxLength: 60 }), async (ops) => {
-      const h = await StoreHarness.create({ compactionBatchLimit: 2, compactionIndexChunk: 1 });
-      const model = new Model();
-      const pending: Promise<void>[] = [];
-      try {
-        for (const op of ops) {
-          if (op.kind === "write") {
-            if (op.write.kind === "put")
-              await h.put(op.write.key, op.write.value, { lease: BigInt(op.write.lease) });
-            else await h.del(op.write.key, op.write.end);
-            model.apply([op.write]);
-          } else if (op.kind === "compact") {
-            const rev = model.current - op.back;
-            if (rev <= model.compacted) continue;
-            const compaction = await h.level.apply((batch) => h.store.compact(BigInt(rev), batch));
-            // Not awaited: the physical deletion runs while the next ops go on.
-            pending.push(h.store.commitCompaction(compaction));
-            model.compacted = rev;
-          } else {
-            const rev = Math.max(1, model.current - op.back);
-            const request = {
-              key: new Uint8Array([0]),
-              rangeEnd: new Uint8Array([0]),
-              revision: BigInt(rev),
-            };
-            if (rev < model.compacted) {
-              pending.push(expect(h.range(request)).rejects.toBeInstanceOf(ErrCompacted));
-              continue;
+test(
+  "reads issued while writes and background compactions run see exactly their revision",
+  async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(concurrentOpArb, { minLength: 1, maxLength: 60 }), async (ops) => {
+        const h = await StoreHarness.create({ compactionBatchLimit: 2, compactionIndexChunk: 1 });
+        const model = new Model();
+        const pending: Promise<void>[] = [];
+        try {
+          for (const op of ops) {
+            if (op.kind === "write") {
+              if (op.write.kind === "put")
+                await h.put(op.write.key, op.write.value, { lease: BigInt(op.write.lease) });
+              else await h.del(op.write.key, op.write.end);
+              model.apply([op.write]);
+            } else if (op.kind === "compact") {
+              const rev = model.current - op.back;
+              if (rev <= model.compacted) continue;
+              const compaction = await h.level.apply((batch) => h.store.compact(BigInt(rev), batch));
+              // Not awaited: the physical deletion runs while the next ops go on.
+              pending.push(h.store.commitCompaction(compaction));
+              model.compacted = rev;
+            } else {
+              const rev = Math.max(1, model.current - op.back);
+              const request = {
+                key: new Uint8Array([0]),
+                rangeEnd: new Uint8Array([0]),
+                revision: BigInt(rev),
+              };
+              if (rev < model.compacted) {
+                pending.push(expect(h.range(request)).rejects.toBeInstanceOf(ErrCompacted));
+                continue;
+              }
+              const state = model.states[rev] ?? new Map();
+              const expected = [...state.entries()]
+                .sort(([x], [y]) => (x < y ? -1 : 1))
+                .map(([key, kv]) => [key, kv.value, BigInt(kv.mod)]);
+              pending.push(
+                h.range(request).then((response) => {
+                  expect(response.kvs.map((kv) => [s(kv.key), s(kv.value), kv.modRevision])).toEqual(
+                    expected,
+                  );
+                }),
+              );
             }
-            const state = model.states[rev] ?? new Map();
-            const expected = [...state.entries()]
-              .sort(([x], [y]) => (x < y ? -1 : 1))
-              .map(([key, kv]) => [key, kv.value, BigInt(kv.mod)]);
-            pending.push(
-              h.range(request).then((response) => {
-                expect(response.kvs.map((kv) => [s(kv.key), s(kv.value), kv.modRevision])).toEqual(expected);
-              }),
-            );
           }
+          await Promise.all(pending);
+        } finally {
+          await h.destroy();
         }
-        await Promise.all(pending);
-      } finally {
-        await h.destroy();
-      }
-    }),
-    { numRuns: RUNS },
-  );
-}, 60_000);
+      }),
+      { numRuns: RUNS },
+    );
+  },
+  Math.max(60_000, RUNS * 200),
+);

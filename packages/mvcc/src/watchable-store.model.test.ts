@@ -261,77 +261,81 @@ function check(model: Model, client: Client, finalCompact: number): void {
 
 const RUNS = Number(process.env.MVCC_WATCH_RUNS ?? 60);
 
-test("watchers with slow consumers, reconnects and compactions see ordered, unique, complete histories", async () => {
-  await fc.assert(
-    fc.asyncProperty(
-      fc.array(specArb, { minLength: 3, maxLength: 3 }),
-      fc.array(actionArb, { minLength: 5, maxLength: 50 }),
-      fc.integer({ min: 1, max: 3 }),
-      fc.integer({ min: 1, max: 4 }),
-      fc.integer({ min: 1, max: 6 }),
-      async (specs, actions, maxQueuedResponses, watchBatchMaxRevisions, watchBatchMaxEvents) => {
-        const h = await StoreHarness.create({
-          maxQueuedResponses,
-          watchBatchMaxRevisions,
-          watchBatchMaxEvents,
-        });
-        const model = new Model();
-        let compacted = 0;
-        try {
-          for (const key of ["a", "b", "c", "d", "a"]) {
-            await h.put(key, `init-${key}`);
-            model.apply([{ kind: "put", key, value: `init-${key}` }]);
-          }
-          const clients = specs.map((spec) => new Client(h, spec, Math.max(0, model.rev - spec.startBack)));
-          for (const action of actions) {
-            switch (action.kind) {
-              case "write": {
-                if (action.writes.length === 1) {
-                  const w = action.writes[0];
-                  if (w?.kind === "put") await h.put(w.key, w.value);
-                  else if (w?.kind === "del") await h.del(w.key, w.end);
-                } else {
-                  await h.txn({
-                    success: action.writes.map((w) => ({
-                      request: {
-                        case: "requestPut" as const,
-                        value: { key: b(w.key), value: b(w.kind === "put" ? w.value : "") },
-                      },
-                    })),
-                  });
-                }
-                model.apply(action.writes);
-                break;
-              }
-              case "compact": {
-                const rev = model.rev - action.back;
-                if (rev > compacted) {
-                  await h.compact(BigInt(rev));
-                  compacted = rev;
-                }
-                break;
-              }
-              case "pull":
-                await clients[action.stream]?.pull(action.count);
-                break;
-              case "reconnect":
-                clients[action.stream]?.reconnect();
-                break;
-              case "reopen":
-                // A restart closes every stream; the clients resume on the reopened store.
-                await h.reopen();
-                for (const client of clients) client.reconnect();
-                break;
+test(
+  "watchers with slow consumers, reconnects and compactions see ordered, unique, complete histories",
+  async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(specArb, { minLength: 3, maxLength: 3 }),
+        fc.array(actionArb, { minLength: 5, maxLength: 50 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 6 }),
+        async (specs, actions, maxQueuedResponses, watchBatchMaxRevisions, watchBatchMaxEvents) => {
+          const h = await StoreHarness.create({
+            maxQueuedResponses,
+            watchBatchMaxRevisions,
+            watchBatchMaxEvents,
+          });
+          const model = new Model();
+          let compacted = 0;
+          try {
+            for (const key of ["a", "b", "c", "d", "a"]) {
+              await h.put(key, `init-${key}`);
+              model.apply([{ kind: "put", key, value: `init-${key}` }]);
             }
+            const clients = specs.map((spec) => new Client(h, spec, Math.max(0, model.rev - spec.startBack)));
+            for (const action of actions) {
+              switch (action.kind) {
+                case "write": {
+                  if (action.writes.length === 1) {
+                    const w = action.writes[0];
+                    if (w?.kind === "put") await h.put(w.key, w.value);
+                    else if (w?.kind === "del") await h.del(w.key, w.end);
+                  } else {
+                    await h.txn({
+                      success: action.writes.map((w) => ({
+                        request: {
+                          case: "requestPut" as const,
+                          value: { key: b(w.key), value: b(w.kind === "put" ? w.value : "") },
+                        },
+                      })),
+                    });
+                  }
+                  model.apply(action.writes);
+                  break;
+                }
+                case "compact": {
+                  const rev = model.rev - action.back;
+                  if (rev > compacted) {
+                    await h.compact(BigInt(rev));
+                    compacted = rev;
+                  }
+                  break;
+                }
+                case "pull":
+                  await clients[action.stream]?.pull(action.count);
+                  break;
+                case "reconnect":
+                  clients[action.stream]?.reconnect();
+                  break;
+                case "reopen":
+                  // A restart closes every stream; the clients resume on the reopened store.
+                  await h.reopen();
+                  for (const client of clients) client.reconnect();
+                  break;
+              }
+            }
+            for (const client of clients) await client.drain();
+            for (const client of clients) check(model, client, compacted);
+            expect(h.watchable.unsyncedCount).toBe(0);
+          } finally {
+            await h.destroy();
           }
-          for (const client of clients) await client.drain();
-          for (const client of clients) check(model, client, compacted);
-          expect(h.watchable.unsyncedCount).toBe(0);
-        } finally {
-          await h.destroy();
-        }
-      },
-    ),
-    { numRuns: RUNS },
-  );
-}, 60_000);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  },
+  Math.max(60_000, RUNS * 200),
+);
