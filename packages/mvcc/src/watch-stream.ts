@@ -28,6 +28,8 @@ export interface WatchHub {
   unregister(watcher: Watcher): void;
   /** syncWatchers runs one catch-up round for unsynced watchers. */
   syncWatchers(): Promise<void>;
+  /** release forgets a closed stream. */
+  release(stream: WatchStream): void;
 }
 
 /**
@@ -206,6 +208,7 @@ export class WatchStream implements WatcherOwner {
     if (this.closed) return;
     for (const watcher of [...this.watchers.values()]) this.forget(watcher);
     this.closed = true;
+    this.hub.release(this);
     this.wake();
   }
 

@@ -80,7 +80,6 @@ export class WatchableStore implements WatchHub {
   /** closeWatchStream closes a stream and forgets it. */
   closeWatchStream(stream: WatchStream): void {
     stream.close();
-    this.streams.delete(stream);
   }
 
   /** syncedCount is the number of watchers that get events as they are committed. */
@@ -153,6 +152,11 @@ export class WatchableStore implements WatchHub {
   unregister(watcher: Watcher): void {
     this.synced.delete(watcher);
     this.unsynced.delete(watcher);
+  }
+
+  /** release forgets a stream once it is closed. */
+  release(stream: WatchStream): void {
+    this.streams.delete(stream);
   }
 
   /** syncWatchers runs one catch-up round; concurrent callers share the round in flight. */
