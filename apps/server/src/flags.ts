@@ -65,7 +65,12 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     .option("--bcrypt-cost <n>", "cost of bcrypt password hashing (4..31)", integer("bcrypt-cost"))
     .option("--auto-compaction-mode <mode>", "periodic or revision")
     .option("--auto-compaction-retention <value>", "auto compaction retention (0 = off)")
-    .option("--log-level <level>", "debug, info, warn or error");
+    .option("--log-level <level>", "debug, info, warn or error")
+    .option("--cert-file <path>", "path to the client server TLS cert file")
+    .option("--key-file <path>", "path to the client server TLS key file")
+    .option("--trusted-ca-file <path>", "path to the client server TLS trusted CA cert file")
+    .option("--client-cert-auth", "enable client cert authentication")
+    .option("--tls-min-version <version>", "minimum TLS version: TLS1.2 or TLS1.3");
   program.exitOverride();
   program.parse([...argv], { from: "user" });
   const flags = program.opts<Record<string, unknown>>();
@@ -136,6 +141,19 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
       defaults.autoCompactionRetention,
     ),
     logLevel: pick(o.logLevel, env.ETCD_LOG_LEVEL as ServerConfig["logLevel"] | undefined, defaults.logLevel),
+    certFile: pick(o.certFile, env.ETCD_CERT_FILE, defaults.certFile),
+    keyFile: pick(o.keyFile, env.ETCD_KEY_FILE, defaults.keyFile),
+    trustedCaFile: pick(o.trustedCaFile, env.ETCD_TRUSTED_CA_FILE, defaults.trustedCaFile),
+    clientCertAuth: pick(
+      o.clientCertAuth,
+      env.ETCD_CLIENT_CERT_AUTH === undefined ? undefined : env.ETCD_CLIENT_CERT_AUTH === "true",
+      defaults.clientCertAuth,
+    ),
+    tlsMinVersion: pick(
+      o.tlsMinVersion,
+      env.ETCD_TLS_MIN_VERSION as ServerConfig["tlsMinVersion"] | undefined,
+      defaults.tlsMinVersion,
+    ),
   };
 }
 
@@ -162,6 +180,10 @@ const configKeys: Record<string, { option: string; kind: "string" | "int" | "lis
   "auto-compaction-mode": { option: "autoCompactionMode", kind: "string" },
   "auto-compaction-retention": { option: "autoCompactionRetention", kind: "string" },
   "log-level": { option: "logLevel", kind: "string" },
+  "cert-file": { option: "certFile", kind: "string" },
+  "key-file": { option: "keyFile", kind: "string" },
+  "trusted-ca-file": { option: "trustedCaFile", kind: "string" },
+  "tls-min-version": { option: "tlsMinVersion", kind: "string" },
 };
 
 /**

@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import fs from "node:fs";
+import https from "node:https";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -42,9 +43,11 @@ export async function startMember(options: {
   dataDir: string;
   port?: number;
   args?: string[];
+  /** tls makes the client URL https; health is checked with this CA (and client cert when given). */
+  tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
 }): Promise<Member> {
   const port = options.port ?? (await freePort());
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${options.tls === undefined ? "http" : "https"}://127.0.0.1:${port}`;
   const peerPort = await freePort();
   const child = spawn(
     process.execPath,
@@ -89,17 +92,22 @@ export async function startMember(options: {
     },
   };
   const deadline = Date.now() + 20_000;
+  let lastError: unknown;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`etcd-ts exited early (${child.exitCode}):\n${output}`);
     try {
-      const res = await fetch(`${url}/health`);
-      if (res.status === 200) break;
-    } catch {
+      const status =
+        options.tls === undefined
+          ? (await fetch(`${url}/health`)).status
+          : await httpsStatus(`${url}/health`, options.tls);
+      if (status === 200) break;
+    } catch (err) {
       // not listening yet
+      lastError = err;
     }
     if (Date.now() > deadline) {
       await member.stop("SIGKILL");
-      throw new Error(`etcd-ts did not become healthy:\n${output}`);
+      throw new Error(`etcd-ts did not become healthy (${String(lastError)}):\n${output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -128,5 +136,16 @@ export function etcdctl(endpoint: string, args: string[], input?: string): Promi
     if (input !== undefined) {
       child.stdin?.end(input);
     }
+  });
+}
+
+/** httpsStatus GETs an https URL trusting `ca` (and presenting a client certificate when given). */
+export function httpsStatus(url: string, tls: { ca: Buffer; cert?: Buffer; key?: Buffer }): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ca: tls.ca, cert: tls.cert, key: tls.key }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", reject);
   });
 }

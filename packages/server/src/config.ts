@@ -45,6 +45,15 @@ export interface ServerConfig {
   autoCompactionMode: "periodic" | "revision";
   /** --auto-compaction-retention: "0" is off; "1" (hours), "5m", or N revisions. */
   autoCompactionRetention: string;
+  /** --cert-file / --key-file: the client port's TLS certificate and key (for https:// client URLs). */
+  certFile: string;
+  keyFile: string;
+  /** --trusted-ca-file: CA bundle for client certificates. */
+  trustedCaFile: string;
+  /** --client-cert-auth: require a client certificate signed by the trusted CA. */
+  clientCertAuth: boolean;
+  /** --tls-min-version: TLS1.2 (etcd's floor) or TLS1.3. */
+  tlsMinVersion: "TLS1.2" | "TLS1.3";
   /** --log-level. */
   logLevel: "debug" | "info" | "warn" | "error";
 }
@@ -73,6 +82,11 @@ export function defaultConfig(name = "default"): ServerConfig {
     autoCompactionMode: "periodic",
     autoCompactionRetention: "0",
     logLevel: "info",
+    certFile: "",
+    keyFile: "",
+    trustedCaFile: "",
+    clientCertAuth: false,
+    tlsMinVersion: "TLS1.2",
   };
 }
 
@@ -140,4 +154,14 @@ export function validateConfig(config: ServerConfig): void {
   }
   if (config.listenClientUrls.length === 0) throw new Error("--listen-client-urls must not be empty");
   for (const url of [...config.listenClientUrls, ...config.listenPeerUrls]) parseUrl(url);
+  const https = config.listenClientUrls.some((url) => parseUrl(url).protocol === "https:");
+  if (https && (config.certFile === "" || config.keyFile === "")) {
+    throw new Error("https client URLs need --cert-file and --key-file");
+  }
+  if (config.clientCertAuth && config.trustedCaFile === "") {
+    throw new Error("--client-cert-auth needs --trusted-ca-file");
+  }
+  if (config.tlsMinVersion !== "TLS1.2" && config.tlsMinVersion !== "TLS1.3") {
+    throw new Error("--tls-min-version must be TLS1.2 or TLS1.3");
+  }
 }

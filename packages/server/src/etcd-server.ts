@@ -58,7 +58,7 @@ import { assert } from "./assert.js";
 import { Backend } from "./backend.js";
 import { limits, parseUrl, type ServerConfig, validateConfig } from "./config.js";
 import { EtcdError, errors } from "./errors.js";
-import { Listener } from "./http/listener.js";
+import { Listener, type TlsOptions } from "./http/listener.js";
 import { IdGenerator } from "./id-generator.js";
 import {
   clusterIdOf,
@@ -434,12 +434,23 @@ export class EtcdServer implements EtcdApi {
         }),
       ],
     });
-    for (const { host, port } of this.clientListenAddresses()) {
-      const listener = new Listener(handler);
+    for (const { protocol, host, port } of this.clientListenAddresses()) {
+      const listener = new Listener(handler, protocol === "https:" ? this.#tlsOptions() : undefined);
       await listener.listen(host, port);
       this.#listeners.push(listener);
       this.logger.info({ host, port: listener.port }, "serving client requests");
     }
+  }
+
+  #tlsOptions(): TlsOptions {
+    return {
+      cert: fs.readFileSync(this.config.certFile),
+      key: fs.readFileSync(this.config.keyFile),
+      ...(this.config.trustedCaFile === "" ? {} : { ca: fs.readFileSync(this.config.trustedCaFile) }),
+      requestCert: this.config.clientCertAuth,
+      minVersion: this.config.tlsMinVersion === "TLS1.3" ? "TLSv1.3" : "TLSv1.2",
+      handshakeTimeoutMs: 10_000,
+    };
   }
 
   /** clientPorts are the bound client ports (useful with port 0). */
@@ -1172,7 +1183,7 @@ export class EtcdServer implements EtcdApi {
   }
 
   /** listenUrls returns the parsed client URLs to listen on. */
-  clientListenAddresses(): Array<{ host: string; port: number }> {
+  clientListenAddresses(): Array<{ protocol: "http:" | "https:"; host: string; port: number }> {
     return this.config.listenClientUrls.map((url) => parseUrl(url));
   }
 }

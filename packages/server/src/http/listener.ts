@@ -1,6 +1,7 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
+import type tls from "node:tls";
 import { assert } from "../assert.js";
 
 /** RequestHandler serves both HTTP/1.1 and HTTP/2 requests (the connect-node adapter is one). */
@@ -18,22 +19,60 @@ const http2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
  * cannot fall back to HTTP/1.1 itself, so the listener reads the first bytes of each connection and hands
  * the socket to the HTTP/2 or the HTTP/1.1 server.
  */
+/** TlsOptions turn a listener into an https listener (HTTP/2 and HTTP/1.1 chosen by ALPN). */
+export interface TlsOptions {
+  cert: Buffer;
+  key: Buffer;
+  /** ca verifies client certificates when `requestCert` is set (--trusted-ca-file). */
+  ca?: Buffer;
+  /** requestCert requires a client certificate signed by `ca` (--client-cert-auth). */
+  requestCert: boolean;
+  /** minVersion is the lowest TLS version accepted (etcd's floor is TLS 1.2). */
+  minVersion: tls.SecureVersion;
+  /** handshakeTimeoutMs bounds the TLS handshake. */
+  handshakeTimeoutMs: number;
+}
+
 export class Listener {
   readonly #tcp: net.Server;
-  readonly #h2: http2.Http2Server;
+  readonly #h2: http2.Http2Server | http2.Http2SecureServer;
   readonly #h1: http.Server;
   readonly #sessions = new Set<http2.ServerHttp2Session>();
   readonly #sockets = new Set<net.Socket>();
 
-  constructor(handler: RequestHandler) {
-    this.#h2 = http2.createServer({ maxSessionMemory: 64 }, handler);
+  constructor(handler: RequestHandler, tlsOptions?: TlsOptions) {
+    this.#h2 =
+      tlsOptions === undefined
+        ? http2.createServer({ maxSessionMemory: 64 }, handler)
+        : http2.createSecureServer(
+            {
+              maxSessionMemory: 64,
+              allowHTTP1: true,
+              cert: tlsOptions.cert,
+              key: tlsOptions.key,
+              ...(tlsOptions.ca === undefined ? {} : { ca: tlsOptions.ca }),
+              requestCert: tlsOptions.requestCert,
+              rejectUnauthorized: tlsOptions.requestCert,
+              minVersion: tlsOptions.minVersion,
+              handshakeTimeout: tlsOptions.handshakeTimeoutMs,
+            },
+            handler,
+          );
     this.#h1 = http.createServer(handler);
     this.#h1.keepAliveTimeout = 30_000;
     this.#h2.on("session", (session) => {
       this.#sessions.add(session);
       session.on("close", () => this.#sessions.delete(session));
     });
-    this.#tcp = net.createServer((socket) => this.#route(socket));
+    // With TLS, ALPN picks the protocol: the secure HTTP/2 server takes every connection itself.
+    this.#tcp =
+      tlsOptions === undefined
+        ? net.createServer((socket) => this.#route(socket))
+        : net.createServer((socket) => {
+            this.#sockets.add(socket);
+            socket.on("close", () => this.#sockets.delete(socket));
+            this.#h2.emit("connection", socket);
+          });
   }
 
   #route(socket: net.Socket): void {
