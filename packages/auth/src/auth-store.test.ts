@@ -192,7 +192,7 @@ describe("users", () => {
     await expect(store.checkPassword("bob", "pw1")).resolves.toBe(store.revision);
     await expect(store.checkPassword("bob", "wrong")).rejects.toThrow(authErrorMessages.authFailed);
     await expect(store.checkPassword("nobody", "pw1")).rejects.toThrow(authErrorMessages.authFailed);
-    await expect(store.checkPassword("nopw", "")).rejects.toThrow(authErrorMessages.authFailed);
+    await expect(store.checkPassword("nopw", "")).rejects.toThrow(authErrorMessages.noPasswordUser);
     apply((batch) =>
       store.applyUserChangePassword(
         batch,
@@ -434,6 +434,9 @@ describe("authentication and tokens", () => {
     await expect(store.applyAuthenticate("nopw", { index: 1 })).rejects.toThrow(authErrorMessages.authFailed);
     await expect(store.applyAuthenticate("root", { index: 1 })).rejects.toThrow(authErrorMessages.authFailed);
     await expect(store.authInfoFromToken("x.1")).rejects.toThrow(authErrorMessages.invalidAuthToken);
+    // Checking a password for it gets etcd's dedicated text.
+    await expect(store.checkPassword("nopw", "anything")).rejects.toThrow(authErrorMessages.noPasswordUser);
+    await expect(store.checkPassword("ghost", "anything")).rejects.toThrow(authErrorMessages.authFailed);
   });
 
   it("takes the TLS common name as the user only while auth is on", () => {

@@ -480,15 +480,17 @@ export class AuthStore implements PermissionState {
   /**
    * checkPassword verifies a user's password with bcrypt, OUTSIDE the apply path (the API layer calls it
    * before proposing Authenticate). Returns the auth revision read before the comparison. Throws
-   * `authNotEnabled` or `authFailed` (unknown user, no-password user, wrong password alike).
+   * `authNotEnabled`, `authFailed` (unknown user or wrong password alike) or `noPasswordUser`.
    */
   async checkPassword(username: string, password: string): Promise<number> {
     if (!this.#enabled) throw new AuthError("authNotEnabled");
     const user = this.#users.get(username);
-    if (user === undefined || (user.options?.noPassword ?? false)) {
+    if (user === undefined) {
       await burnPasswordCheck(password);
       throw new AuthError("authFailed");
     }
+    // etcd says so when a password is given for a user made with --no-password.
+    if (user.options?.noPassword ?? false) throw new AuthError("noPasswordUser");
     const revision = this.#revision;
     const hash = user.password;
     if (!(await comparePassword(password, hash))) throw new AuthError("authFailed");

@@ -12,6 +12,7 @@ export type AuthErrorCode =
   | "roleNotFound"
   | "roleEmpty"
   | "authFailed"
+  | "noPasswordUser"
   | "permissionNotGiven"
   | "permissionDenied"
   | "roleNotGranted"
@@ -43,6 +44,8 @@ export const authErrorMessages: Readonly<Record<AuthErrorCode, string>> = {
   roleNotFound: "etcdserver: role name not found",
   roleEmpty: "etcdserver: role name is empty",
   authFailed: "etcdserver: authentication failed, invalid user ID or password",
+  // etcd's own text for a password sent for a user created with --no-password (not in its gRPC table).
+  noPasswordUser: "auth: authentication failed, password was given for no password user",
   permissionNotGiven: "etcdserver: permission not given",
   permissionDenied: "etcdserver: permission denied",
   roleNotGranted: "etcdserver: role is not granted to the user",

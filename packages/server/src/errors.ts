@@ -66,6 +66,8 @@ const errorCodes: ReadonlyMap<string, Code> = new Map<string, Code>([
   ["etcdserver: invalid auth management", Code.InvalidArgument],
   ["etcdserver: revision of auth store is old", Code.InvalidArgument],
   ["etcdserver: password is too short", Code.InvalidArgument],
+  // Not in etcd's gRPC table: sent with code Unknown and its own text.
+  ["auth: authentication failed, password was given for no password user", Code.Unknown],
   // Maintenance
   ["etcdserver: no space", Code.ResourceExhausted],
   ["etcdserver: invalid downgrade target version", Code.InvalidArgument],
@@ -105,6 +107,8 @@ export function toConnectError(err: unknown): ConnectError {
   if (err instanceof ConnectError) return err;
   if (err instanceof EtcdError) return new ConnectError(err.message, err.code);
   if (err instanceof Error) {
+    const raw = errorCodes.get(err.message);
+    if (raw !== undefined) return new ConnectError(err.message, raw);
     const text = err.message.startsWith("etcdserver: ") ? err.message : `etcdserver: ${err.message}`;
     const code = errorCodes.get(text);
     if (code !== undefined) return new ConnectError(text, code);

@@ -138,6 +138,8 @@ export class EtcdServer implements EtcdApi {
   #compactionTimer: NodeJS.Timeout | undefined;
   #sizeTimer: NodeJS.Timeout | undefined;
   #dbSizeBytes = 0;
+  /** Bytes written since the size was last sampled (so a burst between samples still hits the quota). */
+  #writtenBytes = 0;
   #raisingNoSpace = false;
   readonly #listeners: Listener[] = [];
   #watchHub: WatchHub | undefined;
@@ -317,6 +319,7 @@ export class EtcdServer implements EtcdApi {
     this.#sizeTimer = setInterval(() => {
       void this.#backend.sizeBytes().then((size) => {
         this.#dbSizeBytes = size;
+        this.#writtenBytes = 0;
       });
     }, 1000);
     this.#sizeTimer.unref();
@@ -713,9 +716,27 @@ export class EtcdServer implements EtcdApi {
 
   async put(req: pb.PutRequest, rc: RequestContext): Promise<pb.PutResponse> {
     this.#checkLive(rc);
+    const cost = putCost(req);
+    this.#checkQuota(cost);
     checkPutRequest(req);
     const who = await this.#authInfo(rc);
-    return this.#stamp((await this.#propose({ case: "put", value: req }, who)) as pb.PutResponse);
+    const res = this.#stamp((await this.#propose({ case: "put", value: req }, who)) as pb.PutResponse);
+    this.#writtenBytes += cost;
+    return res;
+  }
+
+  /**
+   * checkQuota refuses a write that would take the backend past its quota, as etcd's quota check does
+   * before proposing: it raises the NOSPACE alarm (through raft) and answers "database space exceeded".
+   * The size is the last sampled one plus what was written since.
+   */
+  #checkQuota(costBytes: number): void {
+    if (costBytes === 0) return;
+    if (this.#alarms.has(AlarmType.NOSPACE)) throw errors.noSpace();
+    if (this.#dbSizeBytes + this.#writtenBytes + costBytes > this.#quotaBytes()) {
+      this.#raiseNoSpace();
+      throw errors.noSpace();
+    }
   }
 
   async deleteRange(req: pb.DeleteRangeRequest, rc: RequestContext): Promise<pb.DeleteRangeResponse> {
@@ -729,6 +750,9 @@ export class EtcdServer implements EtcdApi {
 
   async txn(req: pb.TxnRequest, rc: RequestContext): Promise<pb.TxnResponse> {
     this.#checkLive(rc);
+    const cost = txnCost(req);
+    this.#checkQuota(cost);
+    this.#writtenBytes += cost;
     checkTxnRequest(req, this.config.maxTxnOps);
     const who = await this.#authInfo(rc);
     // Only the top-level header carries the member fields; the ops' headers keep just the revision, as etcd's.
@@ -790,6 +814,7 @@ export class EtcdServer implements EtcdApi {
 
   async leaseGrant(req: pb.LeaseGrantRequest, rc: RequestContext): Promise<pb.LeaseGrantResponse> {
     this.#checkLive(rc);
+    this.#checkQuota(leaseOverheadBytes);
     const who = await this.#authInfo(rc);
     if (req.TTL > 9_000_000_000n) throw new EtcdError("etcdserver: too large lease TTL");
     if (req.ID !== 0n && this.#lessor.lookup(req.ID) !== undefined) {
@@ -1186,6 +1211,24 @@ export class EtcdServer implements EtcdApi {
   clientListenAddresses(): Array<{ protocol: "http:" | "https:"; host: string; port: number }> {
     return this.config.listenClientUrls.map((url) => parseUrl(url));
   }
+}
+
+/** Quota costs as etcd counts them: a fixed overhead per key (and per lease) plus the bytes. */
+const kvOverheadBytes = 256;
+const leaseOverheadBytes = 64;
+
+function putCost(req: pb.PutRequest): number {
+  return kvOverheadBytes + req.key.length + req.value.length + (req.lease !== 0n ? leaseOverheadBytes : 0);
+}
+
+function txnCost(req: pb.TxnRequest): number {
+  let cost = 0;
+  for (const op of [...req.success, ...req.failure]) {
+    const r = op.request;
+    if (r.case === "requestPut") cost += putCost(r.value);
+    else if (r.case === "requestTxn") cost += txnCost(r.value);
+  }
+  return cost;
 }
 
 /** parseDurationMs reads "5m", "1h30m", "90s" into milliseconds (0 when malformed). */
