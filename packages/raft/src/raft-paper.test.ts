@@ -80,11 +80,20 @@ describe("§5.1 terms", () => {
     expect(r.term).toBe(2);
   });
 
-  it("a stale vote request is not granted", () => {
+  it("a stale vote request is rejected, and the reply carries the current term for the candidate to update itself", () => {
     const r = raftWith(1n, ids3, [], 3);
     r.step(newMessage({ type: MessageType.MsgVote, from: 2n, to: 1n, term: 2 }));
-    expect(readMessages(r)).toHaveLength(0);
+    const msgs = readMessages(r);
+    expect(msgs.map((m) => [m.type, m.to, m.term, m.reject])).toEqual([
+      [MessageType.MsgVoteResp, 2n, 3, true],
+    ]);
     expect(r.vote).toBe(NONE);
+    // The candidate steps down to the newer term.
+    const c = raftWith(2n, ids3);
+    c.becomeCandidate();
+    c.step(msgs[0]!);
+    expect(c.state).toBe(StateType.Follower);
+    expect(c.term).toBe(3);
   });
 });
 

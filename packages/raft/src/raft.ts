@@ -539,6 +539,11 @@ export class Raft {
         this.send(
           newMessage({ type: MessageType.MsgPreVoteResp, to: m.from, term: this.term, reject: true }),
         );
+      } else if (m.type === MessageType.MsgVote) {
+        // Reject with our term, as the paper's RequestVote reply does (etcd-io/raft stays silent here). A
+        // candidate that cannot otherwise hear our term (e.g. we are not a voter in its view of the config,
+        // so we never ask it for votes) would stay behind forever while we keep campaigning past it.
+        this.send(newMessage({ type: MessageType.MsgVoteResp, to: m.from, term: this.term, reject: true }));
       }
       // All other messages of a stale term are ignored (§5.1).
       return;

@@ -16,7 +16,7 @@ function arg(name: string, def: number): number {
 const seeds = arg("seeds", 100);
 const start = arg("start", 1);
 const nodesArg = process.argv.includes("--nodes") ? [arg("nodes", 3)] : [3, 5];
-const events = arg("events", process.argv.includes("--hostile") ? 6000 : 3000);
+const events = arg("events", process.argv.includes("--hostile") ? 10000 : 3000);
 const trace = process.argv.includes("--trace");
 const hostile = process.argv.includes("--hostile");
 const t0 = performance.now();

@@ -29,7 +29,7 @@ export interface SimOptions {
   seed: number;
   /** Initial number of voters (3 or 5). */
   nodes: number;
-  /** Number of random events before the network heals and liveness is checked (default 3000; 6000 if hostile). */
+  /** Number of random events before the network heals and liveness is checked (default 3000; 10000 if hostile). */
   events?: number;
   /** Planted bugs inside raft. */
   knobs?: TestingKnobs;
@@ -171,7 +171,7 @@ export class Simulation {
 
   constructor(options: SimOptions) {
     this.opts = {
-      events: options.hostile ? 6000 : 3000,
+      events: options.hostile ? 10000 : 3000,
       membership: true,
       snapshots: true,
       trace: false,
