@@ -3,6 +3,7 @@ import http2 from "node:http2";
 import net from "node:net";
 import type tls from "node:tls";
 import { assert } from "../assert.js";
+import { rewritingSocket } from "./authority-rewrite.js";
 
 /** RequestHandler serves both HTTP/1.1 and HTTP/2 requests (the connect-node adapter is one). */
 export type RequestHandler = (
@@ -86,12 +87,17 @@ export class Listener {
       const isHttp2 = head.subarray(0, n).equals(http2Preface.subarray(0, n));
       if (isHttp2 && head.length < http2Preface.length) return; // wait for the whole preface
       socket.off("data", onData);
+      if (isHttp2) {
+        // HTTP/2 goes through the :authority rewriter (see authority-rewrite.ts), which also gets the
+        // bytes read so far.
+        this.#h2.emit("connection", rewritingSocket(socket, head));
+        return;
+      }
       socket.pause();
-      // Hand the bytes read so far back to the stream; both servers take buffered data first.
+      // Hand the bytes read so far back to the stream; the HTTP/1.1 server takes buffered data first.
       socket.unshift(head);
-      if (isHttp2) this.#h2.emit("connection", socket);
-      else this.#h1.emit("connection", socket);
-      if (!isHttp2) socket.resume();
+      this.#h1.emit("connection", socket);
+      socket.resume();
     };
     socket.on("data", onData);
     socket.on("error", () => socket.destroy());
