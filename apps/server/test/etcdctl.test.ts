@@ -2,12 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { etcdctl, type Member, startMember, tempDir } from "./harness.js";
 
 // End to end: the real etcdctl from Debian (etcd-client 3.4) against a real etcd-ts process.
-describe("etcdctl against a single etcd-ts member", () => {
+// The same suite runs over both gRPC paths: the fast node:http2 path (the default) and Connect's.
+describe.each(["fast", "connect"])("etcdctl against a single etcd-ts member (%s gRPC path)", (grpcPath) => {
   let member: Member;
   const ctl = (args: string[], input?: string) => etcdctl(member.endpoint, args, input);
 
   beforeAll(async () => {
-    member = await startMember({ dataDir: tempDir("ctl") });
+    member = await startMember({ dataDir: tempDir("ctl"), env: { ETCD_TS_GRPC_PATH: grpcPath } });
   }, 30_000);
 
   afterAll(async () => {

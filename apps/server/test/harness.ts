@@ -45,6 +45,8 @@ export async function startMember(options: {
   args?: string[];
   /** tls makes the client URL https; health is checked with this CA (and client cert when given). */
   tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
+  /** env adds environment variables for the server process. */
+  env?: Record<string, string>;
 }): Promise<Member> {
   const port = options.port ?? (await freePort());
   const url = `${options.tls === undefined ? "http" : "https"}://127.0.0.1:${port}`;
@@ -69,7 +71,7 @@ export async function startMember(options: {
       "warn",
       ...(options.args ?? []),
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } },
   );
   let output = "";
   child.stdout?.on("data", (d: Buffer) => {

@@ -584,6 +584,7 @@ export class EtcdServer implements EtcdApi {
     const sync = this.#backend.write();
     sync.setConsistentIndex(this.#consistentIndex, term);
     await sync.commit(true);
+    await this.#raft.flushHardState();
     const snapshot = this.#raft.storage.createSnapshot(index, this.#confState, new Uint8Array());
     await this.#snapshotter.save(snapshot);
     await this.#wal.saveSnapshot({ index, term, confState: this.#confState });

@@ -33,6 +33,7 @@ export class RaftNode {
   #scheduled = false;
   #stopped = false;
   #lead = 0n;
+  #unsavedHardState: HardState | undefined;
   #committed = 0;
   #term = 0;
   #idle: Array<() => void> = [];
@@ -56,11 +57,23 @@ export class RaftNode {
     this.#schedule();
   }
 
-  /** stop stops ticking and waits for the Ready in progress. */
+  /** stop stops ticking, waits for the Ready in progress, and saves the latest hard state. */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#ticker !== undefined) clearInterval(this.#ticker);
     if (this.#running) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    await this.flushHardState();
+  }
+
+  /**
+   * flushHardState writes a hard state that was kept back (a commit-only change). A snapshot calls it
+   * first, so the WAL's commit index is never below a snapshot's index.
+   */
+  async flushHardState(): Promise<void> {
+    const pending = this.#unsavedHardState;
+    if (pending === undefined) return;
+    this.#unsavedHardState = undefined;
+    await this.#wal.save(pending, []);
   }
 
   /** committed is the commit index of the last persisted hard state. */
@@ -146,8 +159,14 @@ export class RaftNode {
       this.storage.applySnapshot(rd.snapshot);
     }
     const hardState: HardState | undefined = rd.hardState;
-    if (rd.entries.length > 0 || hardState !== undefined) {
-      await this.#wal.save(hardState, rd.entries);
+    if (rd.mustSync || rd.entries.length > 0) {
+      // New entries, or a new term or vote: durable before anything that depends on them is sent.
+      await this.#wal.save(hardState ?? this.#unsavedHardState, rd.entries);
+      this.#unsavedHardState = undefined;
+    } else if (hardState !== undefined) {
+      // Only the commit index moved: raft can always learn it again, so it rides along with the next
+      // synced write (or flushHardState) instead of costing an fsync of its own, as in etcd.
+      this.#unsavedHardState = hardState;
     }
     if (hardState !== undefined) {
       this.storage.setHardState(hardState);

@@ -8,6 +8,7 @@ import { Election } from "@etcd-ts/proto/v3electionpb";
 import { Lock } from "@etcd-ts/proto/v3lockpb";
 import { errorInterceptor } from "./error-interceptor.js";
 import { createGateway } from "./gateway.js";
+import { createGrpcFastPath } from "./grpc-fast-path.js";
 
 type Req = http.IncomingMessage | http2.Http2ServerRequest;
 type Res = http.ServerResponse | http2.Http2ServerResponse;
@@ -29,7 +30,8 @@ export interface ClientServices {
 export type HttpEndpoint = (req: Req, res: Res) => boolean;
 
 /**
- * createClientHandler builds the request handler of the client port: gRPC, gRPC-Web and Connect for every
+ * createClientHandler builds the request handler of the client port: gRPC (on the fast path of
+ * grpc-fast-path.ts unless ETCD_TS_GRPC_PATH=connect), gRPC-Web and Connect for every
  * service, the JSON gateway under /v3/, plain HTTP endpoints, and for anything else a proper gRPC
  * "unimplemented" (so gRPC clients see code 12, not an HTTP 404) or a JSON 404.
  */
@@ -50,6 +52,23 @@ export function createClientHandler(
   };
   const interceptors = [errorInterceptor];
   const gateway = createGateway(routes, interceptors);
+  const fastPath =
+    process.env.ETCD_TS_GRPC_PATH === "connect"
+      ? undefined
+      : createGrpcFastPath(
+          [
+            [KV, services.kv],
+            [Watch, services.watch],
+            [Lease, services.lease],
+            [Cluster, services.cluster],
+            [Maintenance, services.maintenance],
+            [Auth, services.auth],
+            [Lock, services.lock],
+            [Election, services.election],
+            [Health, services.health],
+          ],
+          options.readMaxBytes,
+        );
   const fallback = (req: Req, res: Res) => {
     if (gateway(req, res)) return;
     for (const endpoint of options.endpoints) if (endpoint(req, res)) return;
@@ -76,5 +95,9 @@ export function createClientHandler(
     readMaxBytes: options.readMaxBytes,
     fallback: fallback as never,
   });
-  return adapter as (req: Req, res: Res) => void;
+  const connect = adapter as (req: Req, res: Res) => void;
+  if (fastPath === undefined) return connect;
+  return (req, res) => {
+    if (!fastPath(req, res)) connect(req, res);
+  };
 }
