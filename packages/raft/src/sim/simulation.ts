@@ -346,7 +346,13 @@ export class Simulation {
         this.start(n);
       }
     }
-    for (const n of this.live()) n.node!.tick();
+    // Tick in a random order: with a fixed order, the first node would win every tie of two timeouts.
+    const live = this.live();
+    for (let i = live.length - 1; i > 0; i--) {
+      const j = this.rng.int(i + 1);
+      [live[i], live[j]] = [live[j]!, live[i]!];
+    }
+    for (const n of live) n.node!.tick();
     this.log("tick");
   }
 
@@ -824,7 +830,9 @@ export class Simulation {
     this.dupRate = 0;
     this.maxDelay = 0;
     for (const n of this.nodes.values()) if (n.node === undefined && !n.removed) this.start(n);
-    const bound = 400;
+    // Without PreVote, two candidates with diverging views of the configuration can keep stealing each
+    // other's terms; randomized timeouts break that only probabilistically, so allow a generous bound.
+    const bound = 1000;
     const marker = `liveness-${this.opts.seed}`;
     let proposedAt = -1;
     for (let t = 0; t < bound; t++) {
