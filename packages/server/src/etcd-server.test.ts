@@ -65,6 +65,8 @@ describe("EtcdServer (one member, in process)", () => {
     const got = await first.kv.range({ key: utf8("a") });
     expect(text(got.kvs[0]?.value)).toBe("2");
     expect(got.kvs[0]?.version).toBe(2n);
+    const granted = await first.lease.leaseGrant({ TTL: 600n });
+    await first.kv.put({ key: utf8("leased"), value: utf8("x"), lease: granted.ID });
     const memberId = first.server.memberId;
     await first.server.stop();
     running.length = 0;
@@ -73,9 +75,15 @@ describe("EtcdServer (one member, in process)", () => {
     expect(second.server.memberId).toBe(memberId);
     const after = await second.kv.range({ key: utf8("a"), rangeEnd: utf8("c") });
     expect(after.kvs.map((kv) => text(kv.value))).toEqual(["2", "3"]);
-    expect(after.header?.revision).toBe(4n);
+    expect(after.header?.revision).toBe(5n);
+    // The lease and its key survive the restart, still attached.
+    const ttl = await second.lease.leaseTimeToLive({ ID: granted.ID, keys: true });
+    expect(ttl.grantedTTL).toBe(600n);
+    expect(ttl.keys.map((k) => text(k))).toEqual(["leased"]);
+    await second.lease.leaseRevoke({ ID: granted.ID });
+    expect((await second.kv.range({ key: utf8("leased") })).kvs).toHaveLength(0);
     const next = await second.kv.put({ key: utf8("c"), value: utf8("4") });
-    expect(next.header?.revision).toBe(5n);
+    expect(next.header?.revision).toBe(7n);
     // History survives too.
     const old = await second.kv.range({ key: utf8("a"), revision: 2n });
     expect(text(old.kvs[0]?.value)).toBe("1");
