@@ -285,13 +285,12 @@ describe("roles", () => {
     expectAuthError(() => grantPerm("missing", Permission_Type.READ, "b"), "roleNotFound");
   });
 
-  it("reports the root role as read-write on every key", () => {
-    const { store, addRole } = fixture();
+  it("lists the root role's stored permissions only (its full access is implicit), as etcd 3.4 does", () => {
+    const { store, addRole, grantPerm } = fixture();
     addRole("root");
-    const [perm] = store.roleGet("root");
-    expect(perm?.permType).toBe(Permission_Type.READWRITE);
-    expect(perm?.key).toEqual(new Uint8Array(0));
-    expect(perm?.rangeEnd).toEqual(new Uint8Array([0]));
+    expect(store.roleGet("root")).toEqual([]);
+    grantPerm("root", Permission_Type.READ, "a");
+    expect(store.roleGet("root").map((p) => p.permType)).toEqual([Permission_Type.READ]);
   });
 });
 

@@ -74,15 +74,6 @@ const initialRevision = 1;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-/** The permission `RoleGet("root")` reports: read-write on every key, as etcd shows it. */
-function rootPermission(): Permission {
-  return create(PermissionSchema, {
-    permType: Permission_Type.READWRITE,
-    key: new Uint8Array(0),
-    rangeEnd: new Uint8Array([0]),
-  });
-}
-
 function checkName(name: string): void {
   // A lone surrogate would encode to U+FFFD and alias another name in the backend.
   if (decoder.decode(encoder.encode(name)) !== name)
@@ -207,11 +198,13 @@ export class AuthStore implements PermissionState {
     return [...this.#users.keys()].sort(compareNames);
   }
 
-  /** roleGet returns the role's permissions (the root role shows read-write on every key). Throws `roleNotFound`. */
+  /**
+   * roleGet returns the role's stored permissions. The root role's full access is implicit and not listed
+   * (as Debian's etcd 3.4 shows it). Throws `roleNotFound`.
+   */
   roleGet(name: string): Permission[] {
     const role = this.#roles.get(name);
     if (role === undefined) throw new AuthError("roleNotFound");
-    if (name === rootRole) return [rootPermission()];
     return role.keyPermission.map((perm) => clone(PermissionSchema, perm));
   }
 

@@ -206,6 +206,28 @@ export class Backend {
     }
   }
 
+  /**
+   * readConsistent runs `fn` with a reader of whole sublevels that all see the database at one moment
+   * (one LevelDB snapshot), for building a snapshot file.
+   */
+  async readConsistent<T>(
+    fn: (read: (name: SublevelName) => Promise<Array<[Bytes, Bytes]>>) => Promise<T>,
+  ): Promise<T> {
+    const snapshot = this.db.snapshot();
+    try {
+      return await fn(async (name) => {
+        const it = this.sublevel(name).iterator({ snapshot });
+        try {
+          return (await it.all()) as Array<[Bytes, Bytes]>;
+        } finally {
+          await it.close();
+        }
+      });
+    } finally {
+      await snapshot.close();
+    }
+  }
+
   /** compactRange asks LevelDB to compact all of the database (defragment). */
   async defragment(): Promise<void> {
     await this.db.compactRange(new Uint8Array([0]), new Uint8Array([0xff, 0xff, 0xff, 0xff]));

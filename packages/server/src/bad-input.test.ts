@@ -94,7 +94,7 @@ describe("bad input", () => {
 
   it("rejects malformed protobuf with InvalidArgument-class errors and keeps serving", async () => {
     const res = await rawGrpc("/etcdserverpb.KV/Range", Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]));
-    expect(res.status).not.toBe(String(Code.OK));
+    expect(res.status).not.toBe("0"); // grpc-status 0 is OK
     expect(res.status).not.toBe(undefined);
     expect((await kv.put({ key: utf8("still"), value: utf8("alive") })).header?.revision).toBeGreaterThan(0n);
   });

@@ -1,4 +1,4 @@
-import { randomInt } from "node:crypto";
+import { createHash, randomInt } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
@@ -77,12 +77,17 @@ import {
   checkRangeRequest,
   checkTxnRequest,
 } from "./request-limits.js";
+import { writeBoltFile } from "./snapshot/bolt-file.js";
+import { etcdBuckets } from "./snapshot/etcd-layout.js";
 import { Wait } from "./wait.js";
 
 /** Entries kept in memory behind a snapshot, for slow followers to catch up without one (etcd's default). */
 const snapshotCatchUpEntries = 5000;
 /** Raft snapshot files kept in member/snap. */
 const maxSnapshotFiles = 5;
+
+/** The cluster version recorded in snapshots (etcd's `cluster` bucket). */
+const clusterVersion = "3.6.0";
 
 /** The version this member reports (the etcd API version it implements). */
 export const serverVersion = "3.6.0";
@@ -999,15 +1004,31 @@ export class EtcdServer implements EtcdApi {
     this.#checkLive(rc);
     const who = await this.#authInfo(rc);
     this.#auth.checkAdminPermitted(who);
-    for await (const chunk of this.#backend.snapshotChunks(32 * 1024)) {
+    // etcd's snapshot is its bbolt file followed by the SHA-256 of it; ours is a bbolt file with etcd's bucket
+    // layout built from the backend at one moment, so etcdctl/etcdutl can read it.
+    const buckets = await this.#backend.readConsistent((read) => etcdBuckets(read, clusterVersion));
+    const file = writeBoltFile(buckets);
+    const digest = createHash("sha256").update(file).digest();
+    const total = file.length + digest.length;
+    let sent = 0;
+    const chunkBytes = 32 * 1024;
+    while (sent < file.length) {
       rc.signal.throwIfAborted();
+      const blob = file.subarray(sent, Math.min(sent + chunkBytes, file.length));
+      sent += blob.length;
       yield create(SnapshotResponseSchema, {
         header: this.#header(),
-        remainingBytes: BigInt(chunk.remainingBytes),
-        blob: chunk.blob,
+        remainingBytes: BigInt(total - sent),
+        blob,
         version: serverVersion,
       });
     }
+    yield create(SnapshotResponseSchema, {
+      header: this.#header(),
+      remainingBytes: 0n,
+      blob: new Uint8Array(digest),
+      version: serverVersion,
+    });
   }
 
   async moveLeader(req: pb.MoveLeaderRequest, rc: RequestContext): Promise<pb.MoveLeaderResponse> {
