@@ -46,7 +46,7 @@ export {
 export type { LevelRootLike } from "./level-maintenance.js";
 export { databaseSizeBytes, databaseSizeInUseBytes, defragment } from "./level-maintenance.js";
 export type { Revision } from "./revision.js";
-export { DEFAULT_MAX_TXN_OPS } from "./txn-check.js";
+export { checkPutRequest, checkTxnRequest, DEFAULT_MAX_TXN_OPS } from "./txn-check.js";
 export { fragmentWatchResponse } from "./watch-fragment.js";
 export { CANCEL_REASON_COMPACTED, DEFAULT_MAX_QUEUED_RESPONSES, WatchStream } from "./watch-stream.js";
 export type { WatchableStoreOptions } from "./watchable-store.js";

@@ -5,7 +5,7 @@ import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import type { AuthInfo } from "@etcd-ts/auth";
 import { AuthStore, createTokenProvider, hashPassword, levelAuthReader } from "@etcd-ts/auth";
 import { Lessor, LessorDriver, LevelLeaseBackend, minLeaseTtlSeconds } from "@etcd-ts/lease";
-import { type KvStore, levelBackend, WatchableStore } from "@etcd-ts/mvcc";
+import { checkPutRequest, checkTxnRequest, type KvStore, levelBackend, WatchableStore } from "@etcd-ts/mvcc";
 import { etcdApiServices } from "@etcd-ts/proto";
 import type * as pb from "@etcd-ts/proto/etcdserverpb";
 import {
@@ -71,12 +71,7 @@ import {
 } from "./membership.js";
 import { RaftNode } from "./raft-node.js";
 import { ReadIndexBatcher } from "./read-index.js";
-import {
-  checkDeleteRangeRequest,
-  checkPutRequest,
-  checkRangeRequest,
-  checkTxnRequest,
-} from "./request-limits.js";
+import { checkDeleteRangeRequest, checkRangeRequest } from "./request-limits.js";
 import { writeBoltFile } from "./snapshot/bolt-file.js";
 import { etcdBuckets } from "./snapshot/etcd-layout.js";
 import { Wait } from "./wait.js";
