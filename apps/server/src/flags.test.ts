@@ -40,6 +40,17 @@ describe("parseFlags", () => {
     });
   });
 
+  it("reads Go-style durations", () => {
+    expect(parseFlags([], {}).watchProgressNotifyIntervalMs).toBe(600_000);
+    expect(parseFlags(["--watch-progress-notify-interval", "1m30s"], {}).watchProgressNotifyIntervalMs).toBe(
+      90_000,
+    );
+    expect(parseFlags(["--watch-progress-notify-interval", "250ms"], {}).watchProgressNotifyIntervalMs).toBe(
+      250,
+    );
+    expect(() => parseFlags(["--watch-progress-notify-interval", "soon"], {})).toThrow(/not a duration/);
+  });
+
   it("rejects unknown keys in the config file", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-ts-flags-"));
     const file = path.join(dir, "bad.yml");

@@ -66,6 +66,10 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     .option("--auto-compaction-mode <mode>", "periodic or revision")
     .option("--auto-compaction-retention <value>", "auto compaction retention (0 = off)")
     .option("--log-level <level>", "debug, info, warn or error")
+    .option(
+      "--watch-progress-notify-interval <duration>",
+      "duration of periodic watch progress notifications (10m)",
+    )
     .option("--cert-file <path>", "path to the client server TLS cert file")
     .option("--key-file <path>", "path to the client server TLS key file")
     .option("--trusted-ca-file <path>", "path to the client server TLS trusted CA cert file")
@@ -141,6 +145,11 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
       defaults.autoCompactionRetention,
     ),
     logLevel: pick(o.logLevel, env.ETCD_LOG_LEVEL as ServerConfig["logLevel"] | undefined, defaults.logLevel),
+    watchProgressNotifyIntervalMs: durationMs(
+      "watch-progress-notify-interval",
+      pick(o.watchProgressNotifyInterval, env.ETCD_WATCH_PROGRESS_NOTIFY_INTERVAL, undefined),
+      defaults.watchProgressNotifyIntervalMs,
+    ),
     certFile: pick(o.certFile, env.ETCD_CERT_FILE, defaults.certFile),
     keyFile: pick(o.keyFile, env.ETCD_KEY_FILE, defaults.keyFile),
     trustedCaFile: pick(o.trustedCaFile, env.ETCD_TRUSTED_CA_FILE, defaults.trustedCaFile),
@@ -180,6 +189,7 @@ const configKeys: Record<string, { option: string; kind: "string" | "int" | "lis
   "auto-compaction-mode": { option: "autoCompactionMode", kind: "string" },
   "auto-compaction-retention": { option: "autoCompactionRetention", kind: "string" },
   "log-level": { option: "logLevel", kind: "string" },
+  "watch-progress-notify-interval": { option: "watchProgressNotifyInterval", kind: "string" },
   "cert-file": { option: "certFile", kind: "string" },
   "key-file": { option: "keyFile", kind: "string" },
   "trusted-ca-file": { option: "trustedCaFile", kind: "string" },
@@ -214,4 +224,22 @@ function readConfigFile(file: string | undefined): Record<string, unknown> {
     }
   }
   return out;
+}
+
+/** durationMs reads a Go-style duration ("10m", "1h30m", "500ms", "2s") into milliseconds. */
+function durationMs(flag: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  const text = String(value);
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let rest = text;
+  while (rest.length > 0) {
+    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)/.exec(rest);
+    if (match === null)
+      throw new InvalidArgumentError(`--${flag}: "${text}" is not a duration like 10m or 500ms`);
+    total += Number(match[1]) * (units[match[2] as string] as number);
+    rest = rest.slice(match[0].length);
+  }
+  if (total <= 0) throw new InvalidArgumentError(`--${flag} must be positive`);
+  return Math.round(total);
 }

@@ -54,6 +54,8 @@ export interface ServerConfig {
   clientCertAuth: boolean;
   /** --tls-min-version: TLS1.2 (etcd's floor) or TLS1.3. */
   tlsMinVersion: "TLS1.2" | "TLS1.3";
+  /** --watch-progress-notify-interval: how often watchers that asked for it get a progress notification. */
+  watchProgressNotifyIntervalMs: number;
   /** --log-level. */
   logLevel: "debug" | "info" | "warn" | "error";
 }
@@ -82,6 +84,7 @@ export function defaultConfig(name = "default"): ServerConfig {
     autoCompactionMode: "periodic",
     autoCompactionRetention: "0",
     logLevel: "info",
+    watchProgressNotifyIntervalMs: 10 * 60 * 1000,
     certFile: "",
     keyFile: "",
     trustedCaFile: "",
@@ -147,6 +150,7 @@ export function validateConfig(config: ServerConfig): void {
     throw new Error("--election-timeout should be at least 5 times --heartbeat-interval");
   }
   positive(config.snapshotCount, "snapshot-count");
+  positive(config.watchProgressNotifyIntervalMs, "watch-progress-notify-interval");
   positive(config.maxRequestBytes, "max-request-bytes");
   positive(config.maxTxnOps, "max-txn-ops");
   if (config.quotaBackendBytes < 0 || config.quotaBackendBytes > limits.maxQuotaBackendBytes) {

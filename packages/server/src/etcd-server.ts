@@ -137,6 +137,7 @@ export class EtcdServer implements EtcdApi {
   #fatal: ((err: unknown) => void) | undefined;
   #compactionTimer: NodeJS.Timeout | undefined;
   #sizeTimer: NodeJS.Timeout | undefined;
+  #progressTimer: NodeJS.Timeout | undefined;
   #dbSizeBytes = 0;
   /** Bytes written since the size was last sampled (so a burst between samples still hits the quota). */
   #writtenBytes = 0;
@@ -398,6 +399,12 @@ export class EtcdServer implements EtcdApi {
     });
     this.#raft.start();
     this.#lessorDriver.start();
+    // Watchers created with progress_notify hear the current revision every interval while they are synced.
+    this.#progressTimer = setInterval(
+      () => this.#store.notifyProgress(),
+      this.config.watchProgressNotifyIntervalMs,
+    );
+    this.#progressTimer.unref();
     await this.#serve();
     this.#startAutoCompaction();
     this.logger.info(
@@ -469,6 +476,7 @@ export class EtcdServer implements EtcdApi {
     this.#watchHub?.close();
     if (this.#compactionTimer !== undefined) clearInterval(this.#compactionTimer);
     if (this.#sizeTimer !== undefined) clearInterval(this.#sizeTimer);
+    if (this.#progressTimer !== undefined) clearInterval(this.#progressTimer);
     this.#lessorDriver?.stop();
     await this.#raft?.stop();
     this.#wait.failAll(errors.stopped());
