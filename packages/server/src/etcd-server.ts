@@ -78,6 +78,8 @@ import { Wait } from "./wait.js";
 
 /** Entries kept in memory behind a snapshot, for slow followers to catch up without one (etcd's default). */
 const snapshotCatchUpEntries = 5000;
+/** How long stop() lets requests in flight finish before it closes their connections. */
+const stopGraceMs = 1000;
 /** Raft snapshot files kept in member/snap. */
 const maxSnapshotFiles = 5;
 
@@ -132,6 +134,7 @@ export class EtcdServer implements EtcdApi {
   #snapshotter!: Snapshotter;
   #started = false;
   #stopped = false;
+  #stopping = false;
   #campaignedAlone = false;
   #promoteAtTerm: number | undefined;
   #fatal: ((err: unknown) => void) | undefined;
@@ -470,9 +473,12 @@ export class EtcdServer implements EtcdApi {
 
   /** stop stops raft, fails pending requests, and closes the data dir. */
   async stop(): Promise<void> {
-    if (this.#stopped || !this.#started) return;
+    if (this.#stopping || !this.#started) return;
+    this.#stopping = true;
+    // Requests in flight get up to a second to be answered; new ones are refused ("server stopped").
+    await Promise.all(this.#listeners.map((listener) => listener.close(stopGraceMs)));
+    this.#listeners.length = 0;
     this.#stopped = true;
-    for (const listener of this.#listeners.splice(0)) await listener.close();
     this.#watchHub?.close();
     if (this.#compactionTimer !== undefined) clearInterval(this.#compactionTimer);
     if (this.#sizeTimer !== undefined) clearInterval(this.#sizeTimer);

@@ -121,9 +121,20 @@ export class Listener {
     return address.port;
   }
 
-  /** close stops accepting connections and ends the open ones. */
-  async close(): Promise<void> {
+  /**
+   * close stops accepting connections, lets requests in flight finish for up to `graceMs` (HTTP/2 GOAWAY,
+   * idle HTTP/1.1 connections closed), then ends whatever is still open (long-lived watch streams).
+   */
+  async close(graceMs = 0): Promise<void> {
     const closed = new Promise<void>((resolve) => this.#tcp.close(() => resolve()));
+    if (graceMs > 0) {
+      for (const session of this.#sessions) session.close();
+      this.#h1.closeIdleConnections();
+      const deadline = Date.now() + graceMs;
+      while (this.#sessions.size > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
     for (const session of this.#sessions) session.destroy();
     for (const socket of this.#sockets) socket.destroy();
     this.#h1.closeAllConnections();
