@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { ClassicLevel } from "classic-level";
@@ -14,12 +13,6 @@ export type SublevelName = (typeof sublevelNames)[number];
 type Sublevel = ReturnType<ClassicLevel<Bytes, Bytes>["sublevel"]> & {
   get(key: Bytes): Promise<Bytes | undefined>;
 };
-
-/** snapshotMagic starts every etcd-ts backend snapshot stream. */
-export const snapshotMagic = new TextEncoder().encode("etcd-ts snapshot v1\n");
-
-/** snapshotEndMarker is where a key length would be: no more entries. */
-export const snapshotEndMarker = 0xffff_ffff;
 
 const consistentIndexKey = new TextEncoder().encode("consistent_index");
 const termKey = new TextEncoder().encode("term");
@@ -138,72 +131,6 @@ export class Backend {
       }
     }
     return total;
-  }
-
-  /**
-   * snapshotChunks streams a consistent copy of the whole database (every sublevel) as one byte stream:
-   * a magic line, then `u32 keyLength, key, u32 valueLength, value` per entry in key order, an end marker
-   * (u32 0xffffffff) and zero padding to a multiple of 512 bytes, then the SHA-256 of all the bytes before it (as etcd ends its snapshot stream with a sha256). It reads the
-   * database twice through one LevelDB snapshot: once to know the size (for remaining_bytes), once to send.
-   */
-  async *snapshotChunks(chunkBytes: number): AsyncIterable<{ blob: Uint8Array; remainingBytes: number }> {
-    assert(chunkBytes >= 64, "snapshot chunks must be at least 64 bytes");
-    const snapshot = this.db.snapshot();
-    try {
-      const entries = async function* (db: ClassicLevel<Bytes, Bytes>) {
-        const it = db.iterator({ snapshot });
-        try {
-          for (;;) {
-            const batch = await it.nextv(1000);
-            if (batch.length === 0) return;
-            for (const entry of batch) yield entry as [Bytes, Bytes];
-          }
-        } finally {
-          await it.close();
-        }
-      };
-      let body = snapshotMagic.length + 4; // magic, entries, end marker
-      for await (const [key, value] of entries(this.db)) body += 8 + key.length + value.length;
-      // etcdctl checks that the bytes before the sha256 fill whole 512-byte pages (as a bolt file does).
-      const padding = (512 - (body % 512)) % 512;
-      const total = body + padding + 32;
-      const hash = createHash("sha256");
-      let remaining = total;
-      let pending: Buffer[] = [Buffer.from(snapshotMagic)];
-      let pendingBytes = snapshotMagic.length;
-      const flush = function* (all: boolean) {
-        while (pendingBytes >= chunkBytes || (all && pendingBytes > 0)) {
-          const joined = Buffer.concat(pending);
-          const blob = joined.subarray(0, Math.min(chunkBytes, joined.length));
-          const rest = joined.subarray(blob.length);
-          pending = rest.length > 0 ? [rest] : [];
-          pendingBytes = rest.length;
-          hash.update(blob);
-          remaining -= blob.length;
-          yield { blob: new Uint8Array(blob), remainingBytes: remaining };
-        }
-      };
-      for await (const [key, value] of entries(this.db)) {
-        const head = Buffer.alloc(4);
-        head.writeUInt32BE(key.length);
-        const mid = Buffer.alloc(4);
-        mid.writeUInt32BE(value.length);
-        pending.push(head, Buffer.from(key), mid, Buffer.from(value));
-        pendingBytes += 8 + key.length + value.length;
-        yield* flush(false);
-      }
-      const end = Buffer.alloc(4 + padding);
-      end.writeUInt32BE(snapshotEndMarker);
-      pending.push(end);
-      pendingBytes += end.length;
-      yield* flush(true);
-      const digest = hash.digest();
-      remaining -= digest.length;
-      assert(remaining === 0, `snapshot size changed while streaming (${remaining} bytes off)`);
-      yield { blob: new Uint8Array(digest), remainingBytes: 0 };
-    } finally {
-      await snapshot.close();
-    }
   }
 
   /**

@@ -3,7 +3,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import type { AuthInfo } from "@etcd-ts/auth";
-import { AuthStore, createTokenProvider, hashPassword, levelAuthReader } from "@etcd-ts/auth";
+import {
+  AuthStore,
+  createTokenProvider,
+  hashPassword,
+  levelAuthReader,
+  parseGoDurationMs,
+} from "@etcd-ts/auth";
 import { Lessor, LessorDriver, LevelLeaseBackend, minLeaseTtlSeconds } from "@etcd-ts/lease";
 import { checkPutRequest, checkTxnRequest, type KvStore, levelBackend, WatchableStore } from "@etcd-ts/mvcc";
 import { etcdApiServices } from "@etcd-ts/proto";
@@ -122,7 +128,6 @@ export class EtcdServer implements EtcdApi {
   #term = 0;
   #leader = 0n;
   #consistentIndex = 0;
-  #committedIndex = 0;
   #confState: ConfState = {
     voters: [],
     learners: [],
@@ -279,7 +284,6 @@ export class EtcdServer implements EtcdApi {
       storage.append(entries);
     }
     this.#term = hardState.term;
-    this.#committedIndex = hardState.commit;
 
     // Stores over the one backend.
     const header = (revision?: bigint) => this.#header(revision);
@@ -581,7 +585,6 @@ export class EtcdServer implements EtcdApi {
         this.#lessor.promote(this.config.electionTimeoutMs);
       }
     }
-    this.#committedIndex = Math.max(this.#committedIndex, this.#applied.value);
     this.#term = Math.max(this.#term, this.#raft.term);
     this.#maybeCampaignAlone();
     if (this.#applied.value - this.#snapshotIndex >= this.config.snapshotCount) await this.#snapshot();
@@ -798,7 +801,9 @@ export class EtcdServer implements EtcdApi {
         5 * 60 * 1000,
       );
     } else {
-      const hours = /^\d+$/.test(retention) ? Number(retention) * 3600_000 : parseDurationMs(retention);
+      const hours = /^\d+$/.test(retention)
+        ? Number(retention) * 3600_000
+        : (parseGoDurationMs(retention) ?? 0);
       if (hours <= 0) return;
       const history: Array<{ at: number; revision: bigint }> = [];
       const period = Math.max(1000, Math.min(hours / 10, 3600_000));
@@ -1260,18 +1265,4 @@ function txnCost(req: pb.TxnRequest): number {
     else if (r.case === "requestTxn") cost += txnCost(r.value);
   }
   return cost;
-}
-
-/** parseDurationMs reads "5m", "1h30m", "90s" into milliseconds (0 when malformed). */
-function parseDurationMs(text: string): number {
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
-  let total = 0;
-  let consumed = 0;
-  for (const match of text.matchAll(re)) {
-    const value = Number(match[1]);
-    const unit = match[2];
-    total += value * (unit === "ms" ? 1 : unit === "s" ? 1000 : unit === "m" ? 60_000 : 3600_000);
-    consumed += match[0].length;
-  }
-  return consumed === text.length ? total : 0;
 }

@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { prefixEnd } from "@etcd-ts/mvcc";
 import {
   Compare_CompareResult,
   Compare_CompareTarget,
@@ -18,18 +19,6 @@ export interface KeyWaiter {
 }
 
 const utf8 = new TextEncoder();
-
-/** prefixEnd returns the range_end that selects every key starting with `prefix`. */
-export function prefixEnd(prefix: Uint8Array): Uint8Array {
-  const end = Uint8Array.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if ((end[i] as number) < 0xff) {
-      end[i] = (end[i] as number) + 1;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return new Uint8Array([0]); // all of it is 0xff: to the end of the keyspace
-}
 
 /** ownedKey is the key a lock or campaign holds: `<name>/<lease id in hex>`, as etcd's concurrency package. */
 export function ownedKey(name: Uint8Array, lease: bigint): Uint8Array {

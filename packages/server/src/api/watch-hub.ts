@@ -1,9 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import type { WatchableStore, WatchStream } from "@etcd-ts/mvcc";
+import { prefixEnd } from "@etcd-ts/mvcc";
 import { WatchCreateRequest_FilterType, WatchCreateRequestSchema } from "@etcd-ts/proto/etcdserverpb";
 import { Event_EventType } from "@etcd-ts/proto/mvccpb";
 import type { KeyWaiter } from "./concurrency.js";
-import { prefixEnd } from "./concurrency.js";
 import type { KeyObserver } from "./election-service.js";
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
