@@ -14,6 +14,12 @@ const integer = (flag: string) => (value: string) => {
   return n;
 };
 
+const boolean = (flag: string) => (value: string | undefined) => {
+  if (value === undefined || value === "true") return true;
+  if (value === "false") return false;
+  throw new InvalidArgumentError(`--${flag} must be true or false`);
+};
+
 /**
  * parseFlags reads etcd's flags (and their ETCD_* environment variables) into a ServerConfig. Flags win
  * over environment variables, which win over the defaults.
@@ -74,7 +80,31 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     .option("--key-file <path>", "path to the client server TLS key file")
     .option("--trusted-ca-file <path>", "path to the client server TLS trusted CA cert file")
     .option("--client-cert-auth", "enable client cert authentication")
-    .option("--tls-min-version <version>", "minimum TLS version: TLS1.2 or TLS1.3");
+    .option("--tls-min-version <version>", "minimum TLS version: TLS1.2 or TLS1.3")
+    .option(
+      "--snapshot-catchup-entries <n>",
+      "entries kept behind a snapshot for slow followers (5000)",
+      integer("snapshot-catchup-entries"),
+    )
+    .option(
+      "--strict-reconfig-check [bool]",
+      "reject reconfiguration requests that would cause quorum loss (true)",
+      boolean("strict-reconfig-check"),
+    )
+    .option("--max-learners <n>", "maximum number of learners in the cluster (1)", integer("max-learners"))
+    .option("--peer-cert-file <path>", "path to the peer server TLS cert file")
+    .option("--peer-key-file <path>", "path to the peer server TLS key file")
+    .option("--peer-trusted-ca-file <path>", "path to the peer server TLS trusted CA file")
+    .option("--peer-client-cert-auth", "enable peer client cert authentication")
+    .option(
+      "--compact-hash-check-time <duration>",
+      "how often the leader compares hashes at compaction revisions (1m; 0 = off)",
+    )
+    .option(
+      "--initial-corrupt-check [bool]",
+      "compare data with the peers before serving (true)",
+      boolean("initial-corrupt-check"),
+    );
   program.exitOverride();
   program.parse([...argv], { from: "user" });
   const flags = program.opts<Record<string, unknown>>();
@@ -85,6 +115,7 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
   };
 
   const envList = (name: string) => (env[name] === undefined ? undefined : list(env[name] ?? ""));
+  const envBool = (name: string) => (env[name] === undefined ? undefined : boolean(name)(env[name] ?? ""));
   const envInt = (name: string) => (env[name] === undefined ? undefined : integer(name)(env[name] ?? ""));
   const pick = <T>(flag: unknown, fromEnv: T | undefined, fallback: T): T =>
     flag !== undefined ? (flag as T) : fromEnv !== undefined ? fromEnv : fallback;
@@ -163,11 +194,41 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
       env.ETCD_TLS_MIN_VERSION as ServerConfig["tlsMinVersion"] | undefined,
       defaults.tlsMinVersion,
     ),
+    snapshotCatchupEntries: pick(
+      o.snapshotCatchupEntries,
+      envInt("ETCD_SNAPSHOT_CATCHUP_ENTRIES"),
+      defaults.snapshotCatchupEntries,
+    ),
+    strictReconfigCheck: pick(
+      o.strictReconfigCheck,
+      envBool("ETCD_STRICT_RECONFIG_CHECK"),
+      defaults.strictReconfigCheck,
+    ),
+    maxLearners: pick(o.maxLearners, envInt("ETCD_MAX_LEARNERS"), defaults.maxLearners),
+    peerCertFile: pick(o.peerCertFile, env.ETCD_PEER_CERT_FILE, defaults.peerCertFile),
+    peerKeyFile: pick(o.peerKeyFile, env.ETCD_PEER_KEY_FILE, defaults.peerKeyFile),
+    peerTrustedCaFile: pick(o.peerTrustedCaFile, env.ETCD_PEER_TRUSTED_CA_FILE, defaults.peerTrustedCaFile),
+    peerClientCertAuth: pick(
+      o.peerClientCertAuth,
+      envBool("ETCD_PEER_CLIENT_CERT_AUTH"),
+      defaults.peerClientCertAuth,
+    ),
+    compactHashCheckMs: durationMs(
+      "compact-hash-check-time",
+      pick(o.compactHashCheckTime, env.ETCD_COMPACT_HASH_CHECK_TIME, undefined),
+      defaults.compactHashCheckMs,
+      true,
+    ),
+    initialCorruptCheck: pick(
+      o.initialCorruptCheck,
+      envBool("ETCD_INITIAL_CORRUPT_CHECK"),
+      defaults.initialCorruptCheck,
+    ),
   };
 }
 
 /** Keys of etcd's YAML config file that we read, mapped to our option names. */
-const configKeys: Record<string, { option: string; kind: "string" | "int" | "list" }> = {
+const configKeys: Record<string, { option: string; kind: "string" | "int" | "list" | "bool" }> = {
   name: { option: "name", kind: "string" },
   "data-dir": { option: "dataDir", kind: "string" },
   "wal-dir": { option: "walDir", kind: "string" },
@@ -194,6 +255,11 @@ const configKeys: Record<string, { option: string; kind: "string" | "int" | "lis
   "key-file": { option: "keyFile", kind: "string" },
   "trusted-ca-file": { option: "trustedCaFile", kind: "string" },
   "tls-min-version": { option: "tlsMinVersion", kind: "string" },
+  "snapshot-catchup-entries": { option: "snapshotCatchupEntries", kind: "int" },
+  "strict-reconfig-check": { option: "strictReconfigCheck", kind: "bool" },
+  "max-learners": { option: "maxLearners", kind: "int" },
+  "compact-hash-check-time": { option: "compactHashCheckTime", kind: "string" },
+  "initial-corrupt-check": { option: "initialCorruptCheck", kind: "bool" },
 };
 
 /**
@@ -218,6 +284,10 @@ function readConfigFile(file: string | undefined): Record<string, unknown> {
         if (!Number.isInteger(Number(value))) throw new Error(`${file}: "${key}" must be an integer`);
         out[spec.option] = Number(value);
         break;
+      case "bool":
+        if (typeof value !== "boolean") throw new Error(`${file}: "${key}" must be true or false`);
+        out[spec.option] = value;
+        break;
       case "list":
         out[spec.option] = Array.isArray(value) ? value.map(String) : list(String(value));
         break;
@@ -227,9 +297,10 @@ function readConfigFile(file: string | undefined): Record<string, unknown> {
 }
 
 /** durationMs reads a Go-style duration ("10m", "1h30m", "500ms", "2s") into milliseconds. */
-function durationMs(flag: string, value: unknown, fallback: number): number {
+function durationMs(flag: string, value: unknown, fallback: number, zeroAllowed = false): number {
   if (value === undefined) return fallback;
   const text = String(value);
+  if (zeroAllowed && (text === "0" || text === "0s")) return 0;
   const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
   let total = 0;
   let rest = text;

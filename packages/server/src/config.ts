@@ -58,6 +58,21 @@ export interface ServerConfig {
   watchProgressNotifyIntervalMs: number;
   /** --log-level. */
   logLevel: "debug" | "info" | "warn" | "error";
+  /** Entries kept behind a raft snapshot for slow followers to catch up without one (--snapshot-catchup-entries). */
+  snapshotCatchupEntries: number;
+  /** Refuse membership changes that could cost quorum (--strict-reconfig-check). */
+  strictReconfigCheck: boolean;
+  /** Learners allowed at once (--max-learners). */
+  maxLearners: number;
+  /** Peer TLS: server cert/key for the peer port and the client cert used to reach peers (--peer-*). */
+  peerCertFile: string;
+  peerKeyFile: string;
+  peerTrustedCaFile: string;
+  peerClientCertAuth: boolean;
+  /** How often the leader compares hashes at compaction revisions with the other members; 0 = never. */
+  compactHashCheckMs: number;
+  /** Compare HashKV with the peers on start, before serving (--initial-corrupt-check). */
+  initialCorruptCheck: boolean;
 }
 
 /** defaultConfig returns etcd's defaults (for a member named `name`). */
@@ -90,6 +105,15 @@ export function defaultConfig(name = "default"): ServerConfig {
     trustedCaFile: "",
     clientCertAuth: false,
     tlsMinVersion: "TLS1.2",
+    snapshotCatchupEntries: 5000,
+    strictReconfigCheck: true,
+    maxLearners: 1,
+    peerCertFile: "",
+    peerKeyFile: "",
+    peerTrustedCaFile: "",
+    peerClientCertAuth: false,
+    compactHashCheckMs: 60_000,
+    initialCorruptCheck: true,
   };
 }
 
@@ -164,6 +188,22 @@ export function validateConfig(config: ServerConfig): void {
   }
   if (config.clientCertAuth && config.trustedCaFile === "") {
     throw new Error("--client-cert-auth needs --trusted-ca-file");
+  }
+  positive(config.snapshotCatchupEntries, "snapshot-catchup-entries");
+  if (!Number.isInteger(config.maxLearners) || config.maxLearners < 0) {
+    throw new Error("--max-learners must be a non-negative integer");
+  }
+  if (!Number.isInteger(config.compactHashCheckMs) || config.compactHashCheckMs < 0) {
+    throw new Error("--compact-hash-check-time must not be negative");
+  }
+  const peerHttps = [...config.listenPeerUrls, ...config.initialAdvertisePeerUrls].some(
+    (url) => parseUrl(url).protocol === "https:",
+  );
+  if (peerHttps && (config.peerCertFile === "" || config.peerKeyFile === "")) {
+    throw new Error("https peer URLs need --peer-cert-file and --peer-key-file");
+  }
+  if (config.peerClientCertAuth && config.peerTrustedCaFile === "") {
+    throw new Error("--peer-client-cert-auth needs --peer-trusted-ca-file");
   }
   if (config.tlsMinVersion !== "TLS1.2" && config.tlsMinVersion !== "TLS1.3") {
     throw new Error("--tls-min-version must be TLS1.2 or TLS1.3");

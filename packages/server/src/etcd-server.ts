@@ -2,7 +2,9 @@ import { createHash, randomInt } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
-import type { AuthInfo } from "@etcd-ts/auth";
+import { type Client, Code, ConnectError } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { AuthInfo, TokenProvider } from "@etcd-ts/auth";
 import {
   AuthStore,
   createTokenProvider,
@@ -20,13 +22,18 @@ import {
   AuthenticateResponseSchema,
   LeaseLeasesResponseSchema,
   LeaseTimeToLiveResponseSchema,
+  MemberAddResponseSchema,
   MemberListResponseSchema,
+  MemberPromoteResponseSchema,
+  MemberRemoveResponseSchema,
   type MemberSchema,
+  MemberUpdateResponseSchema,
   RangeRequestSchema,
   ResponseHeaderSchema,
   SnapshotResponseSchema,
   StatusResponseSchema,
 } from "@etcd-ts/proto/etcdserverpb";
+import { Peer, type PeerHeader } from "@etcd-ts/proto/internal/peer";
 import { type InternalRequest, InternalRequestSchema } from "@etcd-ts/proto/internal/request";
 import {
   ConfChangeType,
@@ -46,6 +53,7 @@ import pino, { type Logger } from "pino";
 import { authService } from "./api/auth-service.js";
 import { clusterService } from "./api/cluster-service.js";
 import { electionService } from "./api/election-service.js";
+import { errorInterceptor } from "./api/error-interceptor.js";
 import type { EtcdApi } from "./api/etcd-api.js";
 import { healthService } from "./api/health-service.js";
 import { healthEndpoints } from "./api/http-endpoints.js";
@@ -61,10 +69,10 @@ import { AppliedIndex } from "./applied-index.js";
 import { AlarmStore } from "./apply/alarm-store.js";
 import { Applier, type ApplyResult } from "./apply/applier.js";
 import { assert } from "./assert.js";
-import { Backend } from "./backend.js";
+import { Backend, type BackendWrite } from "./backend.js";
 import { limits, parseUrl, type ServerConfig, validateConfig } from "./config.js";
 import { EtcdError, errors } from "./errors.js";
-import { Listener, type TlsOptions } from "./http/listener.js";
+import { Listener, type RequestHandler, type TlsOptions } from "./http/listener.js";
 import { IdGenerator } from "./id-generator.js";
 import {
   clusterIdOf,
@@ -75,6 +83,9 @@ import {
   memberKey,
   parseInitialCluster,
 } from "./membership.js";
+import { fetchClusterInfo } from "./peer/cluster-info.js";
+import { type PeerApi, peerService } from "./peer/peer-service.js";
+import { type PeerTlsOptions, PeerTransport, peerClient, transportLimits } from "./peer/transport.js";
 import { RaftNode } from "./raft-node.js";
 import { ReadIndexBatcher } from "./read-index.js";
 import { checkDeleteRangeRequest, checkRangeRequest } from "./request-limits.js";
@@ -82,12 +93,28 @@ import { writeBoltFile } from "./snapshot/bolt-file.js";
 import { etcdBuckets } from "./snapshot/etcd-layout.js";
 import { Wait } from "./wait.js";
 
-/** Entries kept in memory behind a snapshot, for slow followers to catch up without one (etcd's default). */
-const snapshotCatchUpEntries = 5000;
 /** How long stop() lets requests in flight finish before it closes their connections. */
 const stopGraceMs = 1000;
 /** Raft snapshot files kept in member/snap. */
 const maxSnapshotFiles = 5;
+
+/** How long every voter must have been connected before a membership change (etcd's HealthInterval). */
+const healthIntervalMs = 5000;
+/** A learner may be promoted once its log reaches this fraction of the leader's. */
+const learnerReadyPercent = 0.9;
+/** The first byte of a removed member's key in the members sublevel (member keys are 8 bytes). */
+const removedMarker = 0x72; // "r"
+
+function removedKey(id: bigint): Uint8Array {
+  const key = new Uint8Array(9);
+  key[0] = removedMarker;
+  new DataView(key.buffer).setBigUint64(1, id, false);
+  return key;
+}
+
+function sameUrlSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && [...a].sort().join(",") === [...b].sort().join(",");
+}
 
 /** The cluster version recorded in snapshots (etcd's `cluster` bucket). */
 const clusterVersion = "3.6.0";
@@ -122,6 +149,19 @@ export class EtcdServer implements EtcdApi {
   #ids!: IdGenerator;
   readonly #wait = new Wait<ApplyResult>(limits.maxPendingProposals);
   readonly #members = new Map<bigint, MemberInfo>();
+  /** Members removed from the cluster (their messages are refused; their ids never come back). */
+  readonly #removed = new Set<bigint>();
+  /** The members a joining member learned from its peers (until the leader's log or snapshot arrives). */
+  readonly #joinMembers = new Map<bigint, MemberInfo>();
+  #tokenProvider: TokenProvider | null | undefined;
+  #transport!: PeerTransport;
+  readonly #peerListeners: Listener[] = [];
+  #snapDir = "";
+  /** A member was added: take a raft snapshot after this apply, so the newcomer can catch up from one. */
+  #snapshotWanted = false;
+  #publishTimer: NodeJS.Timeout | undefined;
+  #hashCheckTimer: NodeJS.Timeout | undefined;
+  #lastHashChecked = 0n;
 
   #memberId = 0n;
   #clusterId = 0n;
@@ -210,11 +250,14 @@ export class EtcdServer implements EtcdApi {
       this.config.name,
       this.config.initialAdvertisePeerUrls,
     );
+    const alone = initial.size === 1;
     const initialMembers: MemberInfo[] = [...initial].map(([name, peerUrls]) => ({
       id: memberIdOf(peerUrls, this.config.initialClusterToken),
       name,
       peerUrls,
-      clientUrls: name === this.config.name ? this.config.advertiseClientUrls : [],
+      // Every member writes the same bootstrap entries, so only a lone member can put its client URLs
+      // there; the others publish theirs once they run (MemberAttributesSet).
+      clientUrls: alone ? this.config.advertiseClientUrls : [],
       isLearner: false,
     }));
     const self = initialMembers.find((m) => m.name === this.config.name);
@@ -226,6 +269,7 @@ export class EtcdServer implements EtcdApi {
     const storage = new MemoryStorage();
     let hardState: HardState = { term: 0, vote: 0n, commit: 0 };
     this.#snapshotter = new Snapshotter(snapDir);
+    this.#snapDir = snapDir;
     if (await Wal.exists(walDir)) {
       // Start from the newest raft snapshot the WAL has a marker for (entries before it were released).
       const markers = await Wal.readSnapshotMarkers(walDir);
@@ -239,6 +283,18 @@ export class EtcdServer implements EtcdApi {
         storage.applySnapshot(snapshot);
         this.#snapshotIndex = snapshot.metadata.index;
         this.#confState = snapshot.metadata.confState;
+        // A snapshot received from the leader whose backend was not (fully) installed: install it now.
+        const ci = await this.#backend.consistentIndex();
+        if (ci.index < snapshot.metadata.index) {
+          const file = this.snapshotFile(snapshot.metadata.index);
+          if (!fs.existsSync(file)) {
+            throw new Error(
+              `the backend (applied index ${ci.index}) is behind the raft snapshot (${snapshot.metadata.index}) and ${file} is missing; rebuild this member from its peers`,
+            );
+          }
+          this.logger.info({ index: snapshot.metadata.index }, "installing a received snapshot");
+          await this.#backend.restoreFrom(file);
+        }
       }
       this.#wal = await Wal.open(walDir, {
         index: snapshot?.metadata.index ?? 0,
@@ -247,7 +303,7 @@ export class EtcdServer implements EtcdApi {
       const recovered = await this.#wal.readAll();
       this.#memberId = recovered.metadata.memberId;
       this.#clusterId = recovered.metadata.clusterId;
-      if (this.#memberId !== self.id) {
+      if (this.#memberId !== self.id && this.config.initialClusterState === "new") {
         this.logger.warn(
           { walMember: this.#memberId.toString(16), flags: self.id.toString(16) },
           "member id in the WAL differs from the one the flags give; using the WAL's",
@@ -260,9 +316,29 @@ export class EtcdServer implements EtcdApi {
         { entries: recovered.entries.length, commit: hardState.commit, term: hardState.term },
         "recovered the WAL",
       );
+    } else if (this.config.initialClusterState === "existing") {
+      // Joining a running cluster (after `member add`): learn its id and our member id from the peers;
+      // the leader then sends us its log or a snapshot.
+      const peers = [...initial].filter(([name]) => name !== this.config.name).flatMap(([, urls]) => urls);
+      const info = await fetchClusterInfo(peers, this.#peerTls(), this.logger);
+      const mine = info.members.find((m) => sameUrlSet(m.peerUrls, this.config.initialAdvertisePeerUrls));
+      if (mine === undefined) {
+        throw new Error(
+          `this member's peer URLs (${this.config.initialAdvertisePeerUrls.join(",")}) are not in the cluster; run "member add" first`,
+        );
+      }
+      this.#memberId = mine.id;
+      this.#clusterId = info.clusterId;
+      for (const member of info.members) this.#joinMembers.set(member.id, member);
+      this.#wal = await Wal.create(walDir, { memberId: this.#memberId, clusterId: this.#clusterId });
+      this.logger.info(
+        { memberId: this.#memberId.toString(16), clusterId: this.#clusterId.toString(16) },
+        "joining an existing cluster",
+      );
     } else {
       this.#memberId = self.id;
       this.#clusterId = clusterIdOf(initialMembers.map((m) => m.id));
+      if (!alone) await this.#checkPeersCluster(initialMembers);
       this.#wal = await Wal.create(walDir, { memberId: this.#memberId, clusterId: this.#clusterId });
       // Bootstrap: the initial members enter through committed conf-change entries at term 1, as raft
       // does for a new cluster, so that a restart replays them from the WAL like any other entry.
@@ -285,44 +361,7 @@ export class EtcdServer implements EtcdApi {
     }
     this.#term = hardState.term;
 
-    // Stores over the one backend.
-    const header = (revision?: bigint) => this.#header(revision);
-    this.#alarms = new AlarmStore();
-    const metaKeys: Uint8Array[] = [];
-    for await (const key of this.#backend.sublevel("meta").keys()) metaKeys.push(key as Uint8Array);
-    this.#alarms.load(metaKeys);
-    for await (const [, value] of this.#backend.sublevel("members").iterator()) {
-      const member = decodeMember(value as Uint8Array);
-      this.#members.set(member.id, member);
-    }
-    this.#lessor = await Lessor.open(new LevelLeaseBackend(this.#backend.db as never), {
-      clock: { now: () => Date.now() },
-      minTtlSeconds: minLeaseTtlSeconds(this.config.electionTimeoutMs),
-    });
-    this.#store = await WatchableStore.open({
-      backend: levelBackend(this.#backend.sublevel("kv") as never),
-      maxTxnOps: this.config.maxTxnOps,
-      leaseExists: (lease) => this.#lessor.lookup(lease) !== undefined,
-    });
-    this.#kv = this.#store.kv;
-    await this.#reattachLeases();
-    const tokenProvider = await createTokenProvider(this.config.authToken, {
-      now: () => Date.now(),
-      random: () => randomInt(0, 2 ** 47) / 2 ** 47,
-    });
-    this.#auth = await AuthStore.open(
-      levelAuthReader(this.#backend.sublevel("auth") as never),
-      tokenProvider === undefined ? {} : { tokenProvider },
-    );
-    this.#applier = new Applier({
-      kv: this.#kv,
-      lessor: this.#lessor,
-      auth: this.#auth,
-      alarms: this.#alarms,
-      header,
-      quotaExceeded: () => this.#dbSizeBytes > this.#quotaBytes(),
-      onQuotaExceeded: () => this.#raiseNoSpace(),
-    });
+    await this.#openStores();
     this.#dbSizeBytes = await this.#backend.sizeBytes();
     this.#sizeTimer = setInterval(() => {
       void this.#backend.sizeBytes().then((size) => {
@@ -359,9 +398,8 @@ export class EtcdServer implements EtcdApi {
       storage,
       this.#wal,
       {
-        send: () => {
-          // Peers arrive with clustering; a single member has no one to talk to.
-        },
+        send: (messages) => this.#transport.send(messages),
+        saveSnapshot: (snapshot) => this.#snapshotter.save(snapshot),
         apply: (entries, snapshot) => this.#applyEntries(entries, snapshot),
         onLeaderChange: (leader, term) => this.#onLeaderChange(leader, term),
         onReadIndex: (context, index) => this.#reads.onReadIndex(context, index),
@@ -378,7 +416,47 @@ export class EtcdServer implements EtcdApi {
       this.#requestTimeoutMs(),
       limits.maxPendingProposals,
     );
-    this.#lessorDriver = new LessorDriver(this.#lessor, {
+    this.#lessorDriver = this.#newLessorDriver();
+    this.#transport = new PeerTransport({
+      clusterId: this.#clusterId,
+      memberId: this.#memberId,
+      logger: this.logger,
+      tls: this.#peerTls(),
+      hooks: {
+        reportUnreachable: (id) => this.#raft.reportUnreachable(id),
+        reportSnapshot: (id, ok) => this.#raft.reportSnapshot(id, ok),
+        snapshotData: () => this.#backend.dump(transportLimits.snapshotChunkBytes),
+        onRemoved: () => this.#onRemoved(),
+      },
+    });
+    this.#syncPeers();
+    await this.#servePeers();
+    this.#raft.start();
+    this.#lessorDriver.start();
+    if (this.config.initialCorruptCheck) await this.#initialCorruptCheck();
+    this.#startPublishing();
+    this.#startCompactHashCheck();
+    // Watchers created with progress_notify hear the current revision every interval while they are synced.
+    this.#progressTimer = setInterval(
+      () => this.#store.notifyProgress(),
+      this.config.watchProgressNotifyIntervalMs,
+    );
+    this.#progressTimer.unref();
+    await this.#serve();
+    this.#startAutoCompaction();
+    this.logger.info(
+      {
+        name: this.config.name,
+        memberId: this.#memberId.toString(16),
+        clusterId: this.#clusterId.toString(16),
+        dataDir: this.config.dataDir,
+      },
+      "member started",
+    );
+  }
+
+  #newLessorDriver(): LessorDriver {
+    return new LessorDriver(this.#lessor, {
       revoke: (ids) => {
         for (const id of ids) {
           void this.#propose(
@@ -404,25 +482,67 @@ export class EtcdServer implements EtcdApi {
         ).catch((err: unknown) => this.logger.debug({ err }, "lease checkpoint failed"));
       },
     });
-    this.#raft.start();
-    this.#lessorDriver.start();
-    // Watchers created with progress_notify hear the current revision every interval while they are synced.
-    this.#progressTimer = setInterval(
-      () => this.#store.notifyProgress(),
-      this.config.watchProgressNotifyIntervalMs,
+  }
+
+  /**
+   * openStores builds mvcc, lease, auth, alarms and membership over the backend (on start, and again after
+   * a snapshot from the leader replaced the backend's contents).
+   */
+  async #openStores(): Promise<void> {
+    const header = (revision?: bigint) => this.#header(revision);
+    this.#alarms = new AlarmStore();
+    const metaKeys: Uint8Array[] = [];
+    for await (const key of this.#backend.sublevel("meta").keys()) metaKeys.push(key as Uint8Array);
+    this.#alarms.load(metaKeys);
+    this.#members.clear();
+    this.#removed.clear();
+    for await (const [key, value] of this.#backend.sublevel("members").iterator()) {
+      const k = key as Uint8Array;
+      if (k.length === 8) {
+        const member = decodeMember(value as Uint8Array);
+        this.#members.set(member.id, member);
+      } else if (k.length === 9 && k[0] === removedMarker) {
+        this.#removed.add(new DataView(k.buffer, k.byteOffset + 1, 8).getBigUint64(0, false));
+      }
+    }
+    if (this.#members.size === 0) for (const [id, member] of this.#joinMembers) this.#members.set(id, member);
+    this.#lessor = await Lessor.open(new LevelLeaseBackend(this.#backend.db as never), {
+      clock: { now: () => Date.now() },
+      minTtlSeconds: minLeaseTtlSeconds(this.config.electionTimeoutMs),
+    });
+    const kvBackend = levelBackend(this.#backend.sublevel("kv") as never);
+    if (this.#store === undefined) {
+      this.#store = await WatchableStore.open({
+        backend: kvBackend,
+        maxTxnOps: this.config.maxTxnOps,
+        leaseExists: (lease) => this.#lessor.lookup(lease) !== undefined,
+      });
+    } else {
+      await this.#store.restore(kvBackend);
+    }
+    this.#kv = this.#store.kv;
+    await this.#reattachLeases();
+    if (this.#tokenProvider === undefined) {
+      this.#tokenProvider =
+        (await createTokenProvider(this.config.authToken, {
+          now: () => Date.now(),
+          random: () => randomInt(0, 2 ** 47) / 2 ** 47,
+        })) ?? null;
+    }
+    this.#auth = await AuthStore.open(
+      levelAuthReader(this.#backend.sublevel("auth") as never),
+      this.#tokenProvider === null ? {} : { tokenProvider: this.#tokenProvider },
     );
-    this.#progressTimer.unref();
-    await this.#serve();
-    this.#startAutoCompaction();
-    this.logger.info(
-      {
-        name: this.config.name,
-        memberId: this.#memberId.toString(16),
-        clusterId: this.#clusterId.toString(16),
-        dataDir: this.config.dataDir,
-      },
-      "member started",
-    );
+    this.#applier = new Applier({
+      kv: this.#kv,
+      lessor: this.#lessor,
+      auth: this.#auth,
+      alarms: this.#alarms,
+      header,
+      quotaExceeded: () => this.#dbSizeBytes > this.#quotaBytes(),
+      onQuotaExceeded: () => this.#raiseNoSpace(),
+      setMemberAttributes: (write, attrs) => this.#applyMemberAttributes(write, attrs),
+    });
   }
 
   async #serve(): Promise<void> {
@@ -487,8 +607,13 @@ export class EtcdServer implements EtcdApi {
     if (this.#compactionTimer !== undefined) clearInterval(this.#compactionTimer);
     if (this.#sizeTimer !== undefined) clearInterval(this.#sizeTimer);
     if (this.#progressTimer !== undefined) clearInterval(this.#progressTimer);
+    if (this.#publishTimer !== undefined) clearTimeout(this.#publishTimer);
+    if (this.#hashCheckTimer !== undefined) clearInterval(this.#hashCheckTimer);
     this.#lessorDriver?.stop();
     await this.#raft?.stop();
+    this.#transport?.close();
+    await Promise.all(this.#peerListeners.map((listener) => listener.close(0)));
+    this.#peerListeners.length = 0;
     this.#wait.failAll(errors.stopped());
     this.#reads?.failAll(errors.stopped());
     await this.#wal?.close();
@@ -567,14 +692,259 @@ export class EtcdServer implements EtcdApi {
   }
 
   // ---------------------------------------------------------------------------------------------------
+  // Peers
+
+  /** snapshotFile is where a snapshot received from the leader for raft `index` is kept until installed. */
+  snapshotFile(index: number): string {
+    return path.join(this.#snapDir, `${index.toString(16).padStart(16, "0")}.snap.db`);
+  }
+
+  #peerTls(): PeerTlsOptions | undefined {
+    if (this.config.peerCertFile === "" && this.config.peerTrustedCaFile === "") return undefined;
+    return {
+      ...(this.config.peerTrustedCaFile === "" ? {} : { ca: fs.readFileSync(this.config.peerTrustedCaFile) }),
+      ...(this.config.peerCertFile === "" ? {} : { cert: fs.readFileSync(this.config.peerCertFile) }),
+      ...(this.config.peerKeyFile === "" ? {} : { key: fs.readFileSync(this.config.peerKeyFile) }),
+      rejectUnauthorized: this.config.peerTrustedCaFile !== "",
+    };
+  }
+
+  async #servePeers(): Promise<void> {
+    const api: PeerApi = {
+      clusterId: this.#clusterId,
+      memberId: this.#memberId,
+      logger: this.logger,
+      isRemoved: (id) => this.#removed.has(id),
+      step: (message) => {
+        if (!this.#stopped) this.#raft.step(message);
+      },
+      heardFrom: (id) => this.#transport.heardFrom(id),
+      snapshotFile: (index) => this.snapshotFile(index),
+      members: () => [...this.#members.values()],
+      hashKvAt: async (revision) => {
+        const result = await this.#kv.hashKV(revision);
+        return {
+          hash: result.hash,
+          compactRevision: result.compactRevision,
+          hashRevision: result.hashRevision,
+        };
+      },
+      leaseRenew: (id) => this.#leaseRenewAsLeader(id),
+      leaseTimeToLive: (req) => this.#leaseTimeToLiveAsLeader(req),
+      leaseLeases: () => this.#leaseLeasesAsLeader(),
+      memberPromote: (id) => this.#memberPromoteAsLeader(id),
+    };
+    const handler = connectNodeAdapter({
+      routes: (router) => router.service(Peer, peerService(api)),
+      interceptors: [errorInterceptor],
+      grpc: true,
+      grpcWeb: false,
+      connect: false,
+      readMaxBytes: transportLimits.maxMessageBytes,
+    }) as RequestHandler;
+    for (const url of this.config.listenPeerUrls) {
+      const { protocol, host, port } = parseUrl(url);
+      const tls: TlsOptions | undefined =
+        protocol === "https:"
+          ? {
+              cert: fs.readFileSync(this.config.peerCertFile),
+              key: fs.readFileSync(this.config.peerKeyFile),
+              ...(this.config.peerTrustedCaFile === ""
+                ? {}
+                : { ca: fs.readFileSync(this.config.peerTrustedCaFile) }),
+              requestCert: this.config.peerClientCertAuth,
+              minVersion: this.config.tlsMinVersion === "TLS1.3" ? "TLSv1.3" : "TLSv1.2",
+              handshakeTimeoutMs: 10_000,
+            }
+          : undefined;
+      const listener = new Listener(handler, tls);
+      await listener.listen(host, port);
+      this.#peerListeners.push(listener);
+      this.logger.info({ host, port: listener.port }, "serving peer traffic");
+    }
+  }
+
+  /** syncPeers points the transport at every current member but us. */
+  #syncPeers(): void {
+    if (this.#transport === undefined) return;
+    for (const member of this.#members.values()) {
+      if (member.id !== this.#memberId) this.#transport.upsertPeer(member.id, member.peerUrls);
+    }
+    for (const id of this.#transport.peerIds()) if (!this.#members.has(id)) this.#transport.removePeer(id);
+  }
+
+  #onRemoved(): void {
+    if (this.#stopping) return;
+    this.logger.warn("this member was removed from the cluster; stopping");
+    this.#onFatal(new Error("the member has been permanently removed from the cluster"));
+  }
+
+  /**
+   * checkPeersCluster refuses to bootstrap a member whose peers already run another cluster (another
+   * --initial-cluster-token or member list): starting would fork the data.
+   */
+  async #checkPeersCluster(initialMembers: MemberInfo[]): Promise<void> {
+    const others = initialMembers.filter((m) => m.name !== this.config.name);
+    await Promise.all(
+      others.map(async (member) => {
+        const url = member.peerUrls[0];
+        if (url === undefined) return;
+        try {
+          const info = await peerClient(url, this.#peerTls()).clusterInfo(
+            { header: { clusterId: 0n, fromMemberId: this.#memberId, toMemberId: 0n } },
+            { timeoutMs: 1000 },
+          );
+          if (info.clusterId !== this.#clusterId) {
+            throw new EtcdError(
+              `etcdserver: cluster ID mismatch: peer ${member.name} (${url}) runs cluster ${info.clusterId.toString(16)}, this member would start ${this.#clusterId.toString(16)}; check --initial-cluster and --initial-cluster-token`,
+            );
+          }
+        } catch (err) {
+          if (err instanceof EtcdError) throw err;
+          // A peer that is not up yet is fine: it checks us when it starts.
+        }
+      }),
+    );
+  }
+
+  /**
+   * initialCorruptCheck compares our HashKV at our current revision with every reachable peer's before we
+   * serve clients; a difference means this member's data is not the cluster's, and it must not serve.
+   */
+  async #initialCorruptCheck(): Promise<void> {
+    const revision = this.#kv.currentRevision;
+    if (revision <= 1n) return;
+    const mine = await this.#kv.hashKV(revision);
+    for (const id of this.#transport.peerIds()) {
+      const client = this.#transport.client(id);
+      if (client === undefined) continue;
+      try {
+        const theirs = await client.hashKvAtRevision(
+          { header: this.#transport.header(id), revision },
+          { timeoutMs: 2000 },
+        );
+        if (theirs.compactRevision === mine.compactRevision && theirs.hash !== mine.hash) {
+          throw new Error(
+            `found data inconsistency with peer ${id.toString(16)} at revision ${revision} (local hash ${mine.hash}, peer hash ${theirs.hash}); rebuild this member from its peers`,
+          );
+        }
+      } catch (err) {
+        if (err instanceof Error && /data inconsistency/.test(err.message)) throw err;
+        // Unreachable, behind, or compacted past the revision: nothing to compare with.
+      }
+    }
+  }
+
+  /**
+   * startCompactHashCheck: the leader periodically compares every member's hash at the latest compaction
+   * revision with its own; a mismatch raises the CORRUPT alarm for that member.
+   */
+  #startCompactHashCheck(): void {
+    if (this.config.compactHashCheckMs === 0) return;
+    this.#hashCheckTimer = setInterval(() => {
+      void this.#compactHashCheck().catch((err: unknown) =>
+        this.logger.debug({ err: String(err) }, "compact hash check failed"),
+      );
+    }, this.config.compactHashCheckMs);
+    this.#hashCheckTimer.unref();
+  }
+
+  async #compactHashCheck(): Promise<void> {
+    if (!this.isLeader || this.#stopped) return;
+    const revision = this.#kv.compactRevision;
+    if (revision <= 0n || revision === this.#lastHashChecked) return;
+    const mine = await this.#kv.hashKV(revision);
+    let checkedAll = true;
+    for (const id of this.#transport.peerIds()) {
+      const client = this.#transport.client(id);
+      if (client === undefined) continue;
+      let theirs: { hash: number; compactRevision: bigint } | undefined;
+      try {
+        theirs = await client.hashKvAtRevision(
+          { header: this.#transport.header(id), revision },
+          { timeoutMs: 5000 },
+        );
+      } catch {
+        checkedAll = false;
+        continue;
+      }
+      if (theirs.compactRevision !== revision) {
+        checkedAll = false;
+        continue;
+      }
+      if (theirs.hash !== mine.hash) {
+        this.logger.error(
+          { peer: id.toString(16), revision: revision.toString(), local: mine.hash, peer_hash: theirs.hash },
+          "data inconsistency at a compaction revision; raising the CORRUPT alarm",
+        );
+        await this.#propose(
+          {
+            case: "alarm",
+            value: {
+              action: AlarmRequest_AlarmAction.ACTIVATE,
+              memberID: id,
+              alarm: AlarmType.CORRUPT,
+            } as never,
+          },
+          undefined,
+        );
+      }
+    }
+    if (checkedAll) this.#lastHashChecked = revision;
+  }
+
+  /** startPublishing proposes our name and client URLs until the cluster records them (etcd's publish). */
+  #startPublishing(): void {
+    const attempt = () => {
+      this.#publishTimer = undefined;
+      if (this.#stopped) return;
+      const me = this.#members.get(this.#memberId);
+      const published =
+        me !== undefined &&
+        me.name === this.config.name &&
+        sameUrlSet(me.clientUrls, this.config.advertiseClientUrls);
+      if (published) return;
+      if (this.#leader === 0n) {
+        this.#publishTimer = setTimeout(attempt, 100);
+        return;
+      }
+      void this.#propose(
+        {
+          case: "memberAttributesSet",
+          value: {
+            memberId: this.#memberId,
+            name: this.config.name,
+            clientUrls: this.config.advertiseClientUrls,
+          } as never,
+        },
+        undefined,
+      )
+        .then(() => this.logger.info("published this member's name and client URLs"))
+        .catch((err: unknown) => {
+          this.logger.debug({ err: String(err) }, "publishing the member attributes failed; retrying");
+          if (!this.#stopped) this.#publishTimer = setTimeout(attempt, 500);
+        });
+    };
+    this.#publishTimer = setTimeout(attempt, 0);
+  }
+
+  #applyMemberAttributes(
+    write: BackendWrite,
+    attrs: { memberId: bigint; name: string; clientUrls: string[] },
+  ): void {
+    const member = this.#members.get(attrs.memberId);
+    if (member === undefined) return;
+    const updated = { ...member, name: attrs.name, clientUrls: [...attrs.clientUrls] };
+    this.#members.set(member.id, updated);
+    write.scoped("members").put(memberKey(member.id), encodeMember(updated));
+  }
+
+  // ---------------------------------------------------------------------------------------------------
   // Apply
 
   async #applyEntries(entries: Entry[], snapshot: Snapshot | undefined): Promise<void> {
     if (snapshot !== undefined && snapshot.metadata.index > this.#applied.value) {
-      // A snapshot from the leader replaces our state (clustering); a single member never gets one.
-      this.#confState = snapshot.metadata.confState;
-      this.#snapshotIndex = snapshot.metadata.index;
-      this.#applied.advance(snapshot.metadata.index);
+      await this.#installSnapshot(snapshot);
     }
     for (const entry of entries) {
       if (entry.index <= this.#applied.value) continue;
@@ -587,7 +957,34 @@ export class EtcdServer implements EtcdApi {
     }
     this.#term = Math.max(this.#term, this.#raft.term);
     this.#maybeCampaignAlone();
-    if (this.#applied.value - this.#snapshotIndex >= this.config.snapshotCount) await this.#snapshot();
+    if (this.#snapshotWanted || this.#applied.value - this.#snapshotIndex >= this.config.snapshotCount) {
+      this.#snapshotWanted = false;
+      if (this.#applied.value > this.#snapshotIndex) await this.#snapshot();
+    }
+  }
+
+  /**
+   * installSnapshot replaces our state with a snapshot the leader sent: the backend from the received file
+   * (already checked against its SHA-256), then every store re-opened over it. Watchers stay: mvcc's
+   * restore catches them up from the new state.
+   */
+  async #installSnapshot(snapshot: Snapshot): Promise<void> {
+    const index = snapshot.metadata.index;
+    const file = this.snapshotFile(index);
+    this.logger.info({ index, term: snapshot.metadata.term }, "installing a snapshot from the leader");
+    this.#lessorDriver.stop();
+    await this.#backend.restoreFrom(file);
+    await this.#openStores();
+    this.#lessorDriver = this.#newLessorDriver();
+    this.#lessorDriver.start();
+    const ci = await this.#backend.consistentIndex();
+    this.#consistentIndex = ci.index;
+    this.#confState = snapshot.metadata.confState;
+    this.#snapshotIndex = index;
+    this.#applied.advance(index);
+    this.#syncPeers();
+    await fs.promises.rm(file, { force: true });
+    this.#dbSizeBytes = await this.#backend.sizeBytes();
   }
 
   /**
@@ -605,7 +1002,7 @@ export class EtcdServer implements EtcdApi {
     const snapshot = this.#raft.storage.createSnapshot(index, this.#confState, new Uint8Array());
     await this.#snapshotter.save(snapshot);
     await this.#wal.saveSnapshot({ index, term, confState: this.#confState });
-    const compactTo = index - snapshotCatchUpEntries;
+    const compactTo = index - this.config.snapshotCatchupEntries;
     if (compactTo > this.#raft.storage.firstIndex()) this.#raft.storage.compact(compactTo);
     await this.#wal.releaseTo(index);
     await this.#snapshotter.purge(maxSnapshotFiles);
@@ -619,18 +1016,58 @@ export class EtcdServer implements EtcdApi {
     if (entry.type === EntryType.ConfChange) {
       const cc = decodeConfChange(entry.data);
       this.#confState = this.#raft.rawNode.applyConfChange(cc);
-      if (cc.type === ConfChangeType.AddNode || cc.type === ConfChangeType.AddLearnerNode) {
-        if (cc.context.length > 0) {
-          const member = decodeMember(cc.context);
-          if (!this.#members.has(member.id)) this.#members.set(member.id, member);
-          if (fresh)
-            write.scoped("members").put(memberKey(member.id), encodeMember(this.#members.get(member.id)!));
+      const members = write.scoped("members");
+      const context = cc.context.length > 0 ? decodeMember(cc.context) : undefined;
+      switch (cc.type) {
+        case ConfChangeType.AddNode:
+        case ConfChangeType.AddLearnerNode: {
+          const existing = this.#members.get(cc.nodeId);
+          let member: MemberInfo | undefined;
+          if (existing !== undefined) {
+            // A voter AddNode for a learner is its promotion.
+            if (cc.type === ConfChangeType.AddNode && existing.isLearner)
+              member = { ...existing, isLearner: false };
+          } else if (context !== undefined) {
+            member = { ...context, isLearner: cc.type === ConfChangeType.AddLearnerNode };
+          }
+          if (member !== undefined) {
+            this.#members.set(member.id, member);
+            if (fresh) members.put(memberKey(member.id), encodeMember(member));
+          }
+          if (cc.nodeId !== this.#memberId) this.#snapshotWanted = true;
+          break;
         }
-      } else if (cc.type === ConfChangeType.RemoveNode) {
-        this.#members.delete(cc.nodeId);
-        if (fresh) write.scoped("members").del(memberKey(cc.nodeId));
+        case ConfChangeType.RemoveNode:
+          this.#members.delete(cc.nodeId);
+          this.#removed.add(cc.nodeId);
+          if (fresh) {
+            members.del(memberKey(cc.nodeId));
+            members.put(removedKey(cc.nodeId), new Uint8Array());
+          }
+          break;
+        case ConfChangeType.UpdateNode: {
+          const existing = this.#members.get(cc.nodeId);
+          if (existing !== undefined && context !== undefined) {
+            const member = { ...existing, peerUrls: [...context.peerUrls] };
+            this.#members.set(member.id, member);
+            if (fresh) members.put(memberKey(member.id), encodeMember(member));
+          }
+          break;
+        }
       }
-    } else if (fresh && entry.type === EntryType.Normal && entry.data.length > 0) {
+      if (fresh) {
+        write.setConsistentIndex(entry.index, entry.term);
+        await write.commit();
+        this.#consistentIndex = entry.index;
+      }
+      this.#syncPeers();
+      if (cc.id !== 0n) this.#wait.trigger(cc.id, { response: this.#sortedMembers() });
+      if (cc.type === ConfChangeType.RemoveNode && cc.nodeId === this.#memberId && this.#started) {
+        setImmediate(() => this.#onRemoved());
+      }
+      return;
+    }
+    if (fresh && entry.type === EntryType.Normal && entry.data.length > 0) {
       const { id, result, publish } = await this.#applier.apply(entry.data, entry.index, write);
       write.setConsistentIndex(entry.index, entry.term);
       await write.commit();
@@ -644,6 +1081,10 @@ export class EtcdServer implements EtcdApi {
       await write.commit();
       this.#consistentIndex = entry.index;
     }
+  }
+
+  #sortedMembers(): MemberInfo[] {
+    return [...this.#members.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   #maybeCampaignAlone(): void {
@@ -682,9 +1123,16 @@ export class EtcdServer implements EtcdApi {
     return this.#auth.authInfoFromToken(rc.token);
   }
 
-  #checkLive(rc: RequestContext | undefined): void {
+  /**
+   * checkLive refuses client requests the member cannot serve now: it stopped, the client asked for a
+   * leader (`hasleader`) and there is none, or this member is a learner (which serves only Status and
+   * serializable Range: `learnerOk`).
+   */
+  #checkLive(rc: RequestContext | undefined, learnerOk = false): void {
     if (this.#stopped) throw errors.stopped();
-    if (rc?.requireLeader && this.#leader === 0n) throw errors.noLeader();
+    if (rc === undefined) return;
+    if (rc.requireLeader && this.#leader === 0n) throw errors.noLeader();
+    if (!learnerOk && this.isLearner) throw new EtcdError("etcdserver: rpc not supported for learner");
   }
 
   /** propose sends an internal request through raft and resolves with its applied result. */
@@ -724,7 +1172,7 @@ export class EtcdServer implements EtcdApi {
   // KV
 
   async range(req: pb.RangeRequest, rc: RequestContext): Promise<pb.RangeResponse> {
-    this.#checkLive(rc);
+    this.#checkLive(rc, req.serializable);
     checkRangeRequest(req);
     const who = await this.#authInfo(rc);
     if (!req.serializable) await this.#linearizableRead();
@@ -857,6 +1305,13 @@ export class EtcdServer implements EtcdApi {
 
   async leaseRenew(id: bigint, rc: RequestContext): Promise<bigint> {
     this.#checkLive(rc);
+    // Only the leader knows how long a lease has left: a follower forwards the renewal.
+    if (this.isLeader) return this.#leaseRenewAsLeader(id);
+    const res = await this.#forwardToLeader((client, header) => client.leaseRenew({ header, id }));
+    return res.ttl;
+  }
+
+  async #leaseRenewAsLeader(id: bigint): Promise<bigint> {
     if (!this.isLeader) throw errors.notLeader();
     // A renew must not race an applied revoke: wait until everything committed so far is applied.
     await this.#linearizableRead();
@@ -886,6 +1341,16 @@ export class EtcdServer implements EtcdApi {
       keys: req.keys,
       attachedKeys: lease?.keys ?? [],
     });
+    if (this.isLeader) return this.#leaseTimeToLiveAsLeader(req);
+    const res = await this.#forwardToLeader((client, header) =>
+      client.leaseTimeToLive({ header, request: req }),
+    );
+    return this.#stamp(res);
+  }
+
+  async #leaseTimeToLiveAsLeader(req: pb.LeaseTimeToLiveRequest): Promise<pb.LeaseTimeToLiveResponse> {
+    if (!this.isLeader) throw errors.notLeader();
+    await this.#linearizableRead();
     const ttl = this.#lessor.timeToLive(req.ID, { keys: req.keys });
     return create(LeaseTimeToLiveResponseSchema, {
       header: this.#header(),
@@ -898,6 +1363,11 @@ export class EtcdServer implements EtcdApi {
 
   async leaseLeases(_req: pb.LeaseLeasesRequest, rc: RequestContext): Promise<pb.LeaseLeasesResponse> {
     this.#checkLive(rc);
+    if (this.isLeader) return this.#leaseLeasesAsLeader();
+    return this.#stamp(await this.#forwardToLeader((client, header) => client.leaseLeases({ header })));
+  }
+
+  async #leaseLeasesAsLeader(): Promise<pb.LeaseLeasesResponse> {
     await this.#linearizableRead();
     return create(LeaseLeasesResponseSchema, {
       header: this.#header(),
@@ -921,31 +1391,230 @@ export class EtcdServer implements EtcdApi {
   async memberList(req: pb.MemberListRequest, rc: RequestContext): Promise<pb.MemberListResponse> {
     this.#checkLive(rc);
     if (req.linearizable) await this.#linearizableRead();
-    const members = [...this.#members.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
     return create(MemberListResponseSchema, {
       header: this.#header(0n), // etcd's cluster responses carry no revision
+      members: this.#sortedMembers().map((m) => this.#memberMessage(m)),
+    });
+  }
+
+  /** isLearner tells whether this member is a learner now. */
+  get isLearner(): boolean {
+    return this.#members.get(this.#memberId)?.isLearner ?? false;
+  }
+
+  /** started members are those that published their name (etcd's IsStarted). */
+  #startedVoters(except?: bigint): { voters: number; started: number } {
+    let voters = 0;
+    let started = 0;
+    for (const member of this.#members.values()) {
+      if (member.isLearner || member.id === except) continue;
+      voters++;
+      if (member.name !== "") started++;
+    }
+    return { voters, started };
+  }
+
+  /** connectedVoters counts voters (us included) heard from continuously since `sinceMs`. */
+  #connectedVoters(sinceMs: number): { voters: number; connected: number } {
+    let voters = 0;
+    let connected = 0;
+    for (const member of this.#members.values()) {
+      if (member.isLearner) continue;
+      voters++;
+      const since = this.#transport.activeSince(member.id);
+      if (since !== undefined && since <= sinceMs) connected++;
+    }
+    return { voters, connected };
+  }
+
+  async #proposeConfChange(
+    type: ConfChangeType,
+    nodeId: bigint,
+    member: MemberInfo | undefined,
+  ): Promise<MemberInfo[]> {
+    this.#checkLive(undefined);
+    const id = this.#ids.next();
+    const result = this.#wait.register(id);
+    if (result === undefined) throw errors.tooManyRequests();
+    try {
+      this.#raft.proposeConfChange({
+        id,
+        type,
+        nodeId,
+        context: member === undefined ? new Uint8Array() : encodeMember(member),
+      });
+    } catch (err) {
+      this.#wait.fail(id, this.#leader === 0n ? errors.noLeader() : errors.timeout());
+      if (!(err instanceof ProposalDroppedError)) throw err;
+    }
+    const timer = setTimeout(() => this.#wait.fail(id, errors.timeout()), this.#requestTimeoutMs());
+    try {
+      const applied = await result;
+      if (applied.error !== undefined) throw applied.error;
+      return applied.response as MemberInfo[];
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #checkPeerUrls(urls: readonly string[], except?: bigint): void {
+    if (urls.length === 0)
+      throw new EtcdError("etcdserver: member peer URLs are empty", Code.InvalidArgument);
+    for (const url of urls) {
+      try {
+        parseUrl(url);
+      } catch {
+        throw new EtcdError(`etcdserver: invalid peer URL ${JSON.stringify(url)}`, Code.InvalidArgument);
+      }
+    }
+    for (const member of this.#members.values()) {
+      if (member.id === except) continue;
+      if (member.peerUrls.some((url) => urls.includes(url)))
+        throw new EtcdError("etcdserver: Peer URLs already exists");
+    }
+  }
+
+  async memberAdd(req: pb.MemberAddRequest, rc: RequestContext): Promise<pb.MemberAddResponse> {
+    this.#checkLive(rc);
+    const who = await this.#authInfo(rc);
+    this.#auth.checkAdminPermitted(who);
+    this.#checkPeerUrls(req.peerURLs);
+    if (req.isLearner) {
+      const learners = [...this.#members.values()].filter((m) => m.isLearner).length;
+      if (learners >= this.config.maxLearners)
+        throw new EtcdError("etcdserver: too many learner members in cluster");
+    } else if (this.config.strictReconfigCheck) {
+      // The new member will not have started yet: the started ones must still be a quorum with it.
+      const { voters, started } = this.#startedVoters();
+      const after = voters + 1;
+      if (!(started === 1 && after === 2) && started < Math.floor(after / 2) + 1) {
+        throw new EtcdError("etcdserver: re-configuration failed due to not enough started members");
+      }
+      const { voters: all, connected } = this.#connectedVoters(Date.now() - healthIntervalMs);
+      if (connected < all) throw new EtcdError("etcdserver: unhealthy cluster");
+    }
+    const member: MemberInfo = {
+      id: memberIdOf(req.peerURLs, this.config.initialClusterToken, Date.now()),
+      name: "",
+      peerUrls: [...req.peerURLs],
+      clientUrls: [],
+      isLearner: req.isLearner,
+    };
+    const members = await this.#proposeConfChange(
+      req.isLearner ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode,
+      member.id,
+      member,
+    );
+    return create(MemberAddResponseSchema, {
+      header: this.#header(0n),
+      member: this.#memberMessage(member),
       members: members.map((m) => this.#memberMessage(m)),
     });
   }
 
-  async memberAdd(_req: pb.MemberAddRequest, _rc: RequestContext): Promise<pb.MemberAddResponse> {
-    throw new EtcdError("etcdserver: not capable");
+  async memberRemove(req: pb.MemberRemoveRequest, rc: RequestContext): Promise<pb.MemberRemoveResponse> {
+    this.#checkLive(rc);
+    const who = await this.#authInfo(rc);
+    this.#auth.checkAdminPermitted(who);
+    const target = this.#members.get(req.ID);
+    if (target === undefined) throw errors.memberNotFound();
+    if (this.config.strictReconfigCheck && !target.isLearner) {
+      const { voters, started } = this.#startedVoters(req.ID);
+      if (started < Math.floor(voters / 2) + 1) {
+        throw new EtcdError("etcdserver: re-configuration failed due to not enough started members");
+      }
+      // A member that is down is not part of the active quorum: removing it is safe.
+      if (req.ID === this.#memberId || this.#transport.activeSince(req.ID) !== undefined) {
+        const { voters: all, connected } = this.#connectedVoters(Date.now() - healthIntervalMs);
+        if (connected - 1 < Math.floor((all - 1) / 2) + 1)
+          throw new EtcdError("etcdserver: unhealthy cluster");
+      }
+    }
+    const members = await this.#proposeConfChange(ConfChangeType.RemoveNode, req.ID, undefined);
+    return create(MemberRemoveResponseSchema, {
+      header: this.#header(0n),
+      members: members.map((m) => this.#memberMessage(m)),
+    });
   }
 
-  async memberRemove(req: pb.MemberRemoveRequest, _rc: RequestContext): Promise<pb.MemberRemoveResponse> {
+  async memberUpdate(req: pb.MemberUpdateRequest, rc: RequestContext): Promise<pb.MemberUpdateResponse> {
+    this.#checkLive(rc);
+    const who = await this.#authInfo(rc);
+    this.#auth.checkAdminPermitted(who);
+    const existing = this.#members.get(req.ID);
+    if (existing === undefined) throw errors.memberNotFound();
+    this.#checkPeerUrls(req.peerURLs, req.ID);
+    const members = await this.#proposeConfChange(ConfChangeType.UpdateNode, req.ID, {
+      ...existing,
+      peerUrls: [...req.peerURLs],
+    });
+    return create(MemberUpdateResponseSchema, {
+      header: this.#header(0n),
+      members: members.map((m) => this.#memberMessage(m)),
+    });
+  }
+
+  async memberPromote(req: pb.MemberPromoteRequest, rc: RequestContext): Promise<pb.MemberPromoteResponse> {
+    this.#checkLive(rc);
+    const who = await this.#authInfo(rc);
+    this.#auth.checkAdminPermitted(who);
     if (!this.#members.has(req.ID)) throw errors.memberNotFound();
-    throw new EtcdError("etcdserver: re-configuration failed due to not enough started members");
+    if (this.isLeader) await this.#memberPromoteAsLeader(req.ID);
+    else await this.#forwardToLeader((client, header) => client.memberPromote({ header, memberId: req.ID }));
+    await this.#waitMember(req.ID, (m) => m === undefined || !m.isLearner);
+    return create(MemberPromoteResponseSchema, {
+      header: this.#header(0n),
+      members: this.#sortedMembers().map((m) => this.#memberMessage(m)),
+    });
   }
 
-  async memberUpdate(req: pb.MemberUpdateRequest, _rc: RequestContext): Promise<pb.MemberUpdateResponse> {
-    if (!this.#members.has(req.ID)) throw errors.memberNotFound();
-    throw new EtcdError("etcdserver: not capable");
-  }
-
-  async memberPromote(req: pb.MemberPromoteRequest, _rc: RequestContext): Promise<pb.MemberPromoteResponse> {
-    const member = this.#members.get(req.ID);
+  /** memberPromoteAsLeader checks that the learner caught up (only the leader knows) and promotes it. */
+  async #memberPromoteAsLeader(id: bigint): Promise<void> {
+    if (!this.isLeader) throw errors.notLeader();
+    const member = this.#members.get(id);
     if (member === undefined) throw errors.memberNotFound();
-    throw new EtcdError("etcdserver: can only promote a learner member");
+    if (!member.isLearner) throw new EtcdError("etcdserver: can only promote a learner member");
+    if (this.config.strictReconfigCheck) {
+      const { voters, started } = this.#startedVoters();
+      if (started + (member.name === "" ? 0 : 1) < Math.floor((voters + 1) / 2) + 1) {
+        throw new EtcdError("etcdserver: re-configuration failed due to not enough started members");
+      }
+    }
+    const progress = this.#raft.rawNode.status().progress;
+    const leaderMatch = progress.get(this.#memberId)?.match ?? 0;
+    const learnerMatch = progress.get(id)?.match ?? 0;
+    if (learnerMatch < leaderMatch * learnerReadyPercent) {
+      throw new EtcdError("etcdserver: can only promote a learner member which is in sync with leader");
+    }
+    await this.#proposeConfChange(ConfChangeType.AddNode, id, { ...member, isLearner: false });
+  }
+
+  /** waitMember waits (bounded) until the applied membership satisfies `done` for `id`. */
+  async #waitMember(id: bigint, done: (m: MemberInfo | undefined) => boolean): Promise<void> {
+    const deadline = Date.now() + this.#requestTimeoutMs();
+    while (!done(this.#members.get(id))) {
+      if (Date.now() > deadline) throw errors.timeout();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  /** forwardToLeader runs a peer call on the leader, mapping its etcd errors back to ours. */
+  async #forwardToLeader<T>(
+    call: (client: Client<typeof Peer>, header: PeerHeader) => Promise<T>,
+  ): Promise<T> {
+    const leader = this.#leader;
+    if (leader === 0n) throw errors.noLeader();
+    const client = this.#transport.client(leader);
+    if (client === undefined) throw errors.noLeader();
+    try {
+      return await call(client, this.#transport.header(leader));
+    } catch (err) {
+      if (err instanceof ConnectError) {
+        if (err.rawMessage.startsWith("etcdserver:")) throw new EtcdError(err.rawMessage, err.code);
+        if (err.code === Code.Unavailable || err.code === Code.DeadlineExceeded) throw errors.leaderChanged();
+      }
+      throw err;
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -962,7 +1631,7 @@ export class EtcdServer implements EtcdApi {
   }
 
   async status(_req: pb.StatusRequest, rc: RequestContext): Promise<pb.StatusResponse> {
-    this.#checkLive(rc);
+    this.#checkLive(rc, true);
     const st = this.#raft.rawNode.status();
     this.#dbSizeBytes = await this.#backend.sizeBytes();
     const dbSize = BigInt(this.#dbSizeBytes);
@@ -977,7 +1646,7 @@ export class EtcdServer implements EtcdApi {
       raftTerm: BigInt(this.#term),
       raftAppliedIndex: BigInt(this.#applied.value),
       errors: errorsList,
-      isLearner: false,
+      isLearner: this.isLearner,
       storageVersion: serverVersion,
       dbSizeQuota: BigInt(this.config.quotaBackendBytes || limits.defaultQuotaBackendBytes),
     });
@@ -1052,8 +1721,17 @@ export class EtcdServer implements EtcdApi {
     if (!this.isLeader) throw errors.notLeader();
     if (req.targetID === this.#memberId)
       return { $typeName: "etcdserverpb.MoveLeaderResponse", header: this.#header() };
-    if (!this.#members.has(req.targetID)) throw errors.badLeaderTransferee();
-    throw errors.badLeaderTransferee();
+    const target = this.#members.get(req.targetID);
+    if (target === undefined || target.isLearner) throw errors.badLeaderTransferee();
+    this.#raft.transferLeader(req.targetID);
+    // Wait (bounded) for the transferee to take over, as etcd does.
+    const deadline = Date.now() + this.#requestTimeoutMs();
+    while (this.#leader !== req.targetID) {
+      if (this.#stopped) throw errors.stopped();
+      if (Date.now() > deadline) throw errors.timeout();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return { $typeName: "etcdserverpb.MoveLeaderResponse", header: this.#header() };
   }
 
   async downgrade(_req: pb.DowngradeRequest, _rc: RequestContext): Promise<pb.DowngradeResponse> {

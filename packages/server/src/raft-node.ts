@@ -1,4 +1,13 @@
-import type { Entry, HardState, MemoryStorage, Message, RawNode, Ready, Snapshot } from "@etcd-ts/raft";
+import type {
+  ConfChange,
+  Entry,
+  HardState,
+  MemoryStorage,
+  Message,
+  RawNode,
+  Ready,
+  Snapshot,
+} from "@etcd-ts/raft";
 import type { Wal } from "@etcd-ts/wal";
 import { assert } from "./assert.js";
 
@@ -12,6 +21,8 @@ export interface RaftNodeHooks {
   onLeaderChange(leader: bigint, term: number): void;
   /** onReadIndex resolves linearizable reads: the request context and the index to wait for. */
   onReadIndex(context: Uint8Array, index: number): void;
+  /** saveSnapshot persists a snapshot received from the leader (the snap file) before the WAL marks it. */
+  saveSnapshot(snapshot: Snapshot): Promise<void>;
   /** onFatal is called when persisting fails: the member must stop (never keep going on a failed fsync). */
   onFatal(err: unknown): void;
 }
@@ -109,6 +120,32 @@ export class RaftNode {
     this.#schedule();
   }
 
+  /** proposeConfChange proposes a membership change (throws raft's ProposalDroppedError when it cannot). */
+  proposeConfChange(cc: ConfChange): void {
+    this.rawNode.proposeConfChange(cc);
+    this.#schedule();
+  }
+
+  /** transferLeader asks the leader to hand leadership to `transferee`. */
+  transferLeader(transferee: bigint): void {
+    this.rawNode.transferLeader(transferee);
+    this.#schedule();
+  }
+
+  /** reportUnreachable tells raft a peer could not be reached (it stops optimistic replication to it). */
+  reportUnreachable(id: bigint): void {
+    if (this.#stopped) return;
+    this.rawNode.reportUnreachable(id);
+    this.#schedule();
+  }
+
+  /** reportSnapshot tells raft how sending a snapshot to a peer ended. */
+  reportSnapshot(id: bigint, ok: boolean): void {
+    if (this.#stopped) return;
+    this.rawNode.reportSnapshot(id, ok ? "finish" : "failure");
+    this.#schedule();
+  }
+
   /** campaign makes this node start an election now. */
   campaign(): void {
     this.rawNode.campaign();
@@ -151,6 +188,7 @@ export class RaftNode {
     }
     // 1. Persist (before sending anything that depends on it).
     if (rd.snapshot !== undefined && rd.snapshot.metadata.index > 0) {
+      await this.#hooks.saveSnapshot(rd.snapshot);
       await this.#wal.saveSnapshot({
         index: rd.snapshot.metadata.index,
         term: rd.snapshot.metadata.term,

@@ -39,6 +39,11 @@ export interface ApplierDeps {
   quotaExceeded(): boolean;
   /** onQuotaExceeded is told when a write was refused for space (the server raises the alarm). */
   onQuotaExceeded(): void;
+  /** setMemberAttributes records a member's published name and client URLs (the server owns membership). */
+  setMemberAttributes(
+    write: BackendWrite,
+    attrs: { memberId: bigint; name: string; clientUrls: string[] },
+  ): void;
 }
 
 function authInfoOf(req: InternalRequest): AuthInfo | undefined {
@@ -241,6 +246,8 @@ export class Applier {
         auth.applyRoleRevokePermission(write.scoped("auth"), r.value);
         return {};
       case "memberAttributesSet":
+        this.#deps.setMemberAttributes(write, r.value);
+        return {};
       case "clusterVersionSet":
       case "downgradeInfoSet":
         // Membership attributes are applied by the server (membership.ts), which owns the members sublevel.

@@ -6,6 +6,8 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { LeaseLeasesResponseSchema, LeaseTimeToLiveRequest, LeaseTimeToLiveResponseSchema } from "../../../etcdserverpb/rpc_pb.js";
+import { file_etcdserverpb_rpc } from "../../../etcdserverpb/rpc_pb.js";
 import type { Message as Message$1 } from "../../raft/v1/raft_pb.js";
 import { file_etcdts_raft_v1_raft } from "../../raft/v1/raft_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file etcdts/internal/v1/peer.proto.
  */
 export const file_etcdts_internal_v1_peer: GenFile = /*@__PURE__*/
-  fileDesc("Ch1ldGNkdHMvaW50ZXJuYWwvdjEvcGVlci5wcm90bxISZXRjZHRzLmludGVybmFsLnYxIk4KClBlZXJIZWFkZXISEgoKY2x1c3Rlcl9pZBgBIAEoBBIWCg5mcm9tX21lbWJlcl9pZBgCIAEoBBIUCgx0b19tZW1iZXJfaWQYAyABKAQiaQoMTWVzc2FnZUJhdGNoEi4KBmhlYWRlchgBIAEoCzIeLmV0Y2R0cy5pbnRlcm5hbC52MS5QZWVySGVhZGVyEikKCG1lc3NhZ2VzGAIgAygLMhcuZXRjZHRzLnJhZnQudjEuTWVzc2FnZSIqChZTdHJlYW1NZXNzYWdlc1Jlc3BvbnNlEhAKCHJlY2VpdmVkGAEgASgEIqwBCg1TbmFwc2hvdENodW5rEi4KBmhlYWRlchgBIAEoCzIeLmV0Y2R0cy5pbnRlcm5hbC52MS5QZWVySGVhZGVyEigKB21lc3NhZ2UYAiABKAsyFy5ldGNkdHMucmFmdC52MS5NZXNzYWdlEg4KBm9mZnNldBgDIAEoBBIMCgRkYXRhGAQgASgMEhMKC3RvdGFsX2J5dGVzGAUgASgEEg4KBnNoYTI1NhgGIAEoDCI3ChRTZW5kU25hcHNob3RSZXNwb25zZRIQCghhY2NlcHRlZBgBIAEoCBINCgVlcnJvchgCIAEoCSJbChdIYXNoS3ZBdFJldmlzaW9uUmVxdWVzdBIuCgZoZWFkZXIYASABKAsyHi5ldGNkdHMuaW50ZXJuYWwudjEuUGVlckhlYWRlchIQCghyZXZpc2lvbhgCIAEoAyJZChhIYXNoS3ZBdFJldmlzaW9uUmVzcG9uc2USDAoEaGFzaBgBIAEoDRIYChBjb21wYWN0X3JldmlzaW9uGAIgASgDEhUKDWhhc2hfcmV2aXNpb24YAyABKAMytgIKBFBlZXISYAoOU3RyZWFtTWVzc2FnZXMSIC5ldGNkdHMuaW50ZXJuYWwudjEuTWVzc2FnZUJhdGNoGiouZXRjZHRzLmludGVybmFsLnYxLlN0cmVhbU1lc3NhZ2VzUmVzcG9uc2UoARJdCgxTZW5kU25hcHNob3QSIS5ldGNkdHMuaW50ZXJuYWwudjEuU25hcHNob3RDaHVuaxooLmV0Y2R0cy5pbnRlcm5hbC52MS5TZW5kU25hcHNob3RSZXNwb25zZSgBEm0KEEhhc2hLdkF0UmV2aXNpb24SKy5ldGNkdHMuaW50ZXJuYWwudjEuSGFzaEt2QXRSZXZpc2lvblJlcXVlc3QaLC5ldGNkdHMuaW50ZXJuYWwudjEuSGFzaEt2QXRSZXZpc2lvblJlc3BvbnNlYgZwcm90bzM", [file_etcdts_raft_v1_raft]);
+  fileDesc("Ch1ldGNkdHMvaW50ZXJuYWwvdjEvcGVlci5wcm90bxISZXRjZHRzLmludGVybmFsLnYxIk4KClBlZXJIZWFkZXISEgoKY2x1c3Rlcl9pZBgBIAEoBBIWCg5mcm9tX21lbWJlcl9pZBgCIAEoBBIUCgx0b19tZW1iZXJfaWQYAyABKAQiaQoMTWVzc2FnZUJhdGNoEi4KBmhlYWRlchgBIAEoCzIeLmV0Y2R0cy5pbnRlcm5hbC52MS5QZWVySGVhZGVyEikKCG1lc3NhZ2VzGAIgAygLMhcuZXRjZHRzLnJhZnQudjEuTWVzc2FnZSIqChZTdHJlYW1NZXNzYWdlc1Jlc3BvbnNlEhAKCHJlY2VpdmVkGAEgASgEIqwBCg1TbmFwc2hvdENodW5rEi4KBmhlYWRlchgBIAEoCzIeLmV0Y2R0cy5pbnRlcm5hbC52MS5QZWVySGVhZGVyEigKB21lc3NhZ2UYAiABKAsyFy5ldGNkdHMucmFmdC52MS5NZXNzYWdlEg4KBm9mZnNldBgDIAEoBBIMCgRkYXRhGAQgASgMEhMKC3RvdGFsX2J5dGVzGAUgASgEEg4KBnNoYTI1NhgGIAEoDCI3ChRTZW5kU25hcHNob3RSZXNwb25zZRIQCghhY2NlcHRlZBgBIAEoCBINCgVlcnJvchgCIAEoCSJbChdIYXNoS3ZBdFJldmlzaW9uUmVxdWVzdBIuCgZoZWFkZXIYASABKAsyHi5ldGNkdHMuaW50ZXJuYWwudjEuUGVlckhlYWRlchIQCghyZXZpc2lvbhgCIAEoAyJZChhIYXNoS3ZBdFJldmlzaW9uUmVzcG9uc2USDAoEaGFzaBgBIAEoDRIYChBjb21wYWN0X3JldmlzaW9uGAIgASgDEhUKDWhhc2hfcmV2aXNpb24YAyABKAMiYgoKUGVlck1lbWJlchIKCgJpZBgBIAEoBBIMCgRuYW1lGAIgASgJEhEKCXBlZXJfdXJscxgDIAMoCRITCgtjbGllbnRfdXJscxgEIAMoCRISCgppc19sZWFybmVyGAUgASgIIkQKEkNsdXN0ZXJJbmZvUmVxdWVzdBIuCgZoZWFkZXIYASABKAsyHi5ldGNkdHMuaW50ZXJuYWwudjEuUGVlckhlYWRlciJ+ChNDbHVzdGVySW5mb1Jlc3BvbnNlEhIKCmNsdXN0ZXJfaWQYASABKAQSEQoJbWVtYmVyX2lkGAIgASgEEi8KB21lbWJlcnMYAyADKAsyHi5ldGNkdHMuaW50ZXJuYWwudjEuUGVlck1lbWJlchIPCgd2ZXJzaW9uGAQgASgJIk8KEUxlYXNlUmVuZXdSZXF1ZXN0Ei4KBmhlYWRlchgBIAEoCzIeLmV0Y2R0cy5pbnRlcm5hbC52MS5QZWVySGVhZGVyEgoKAmlkGAIgASgDIiEKEkxlYXNlUmVuZXdSZXNwb25zZRILCgN0dGwYASABKAMiiAEKH0ZvcndhcmRlZExlYXNlVGltZVRvTGl2ZVJlcXVlc3QSLgoGaGVhZGVyGAEgASgLMh4uZXRjZHRzLmludGVybmFsLnYxLlBlZXJIZWFkZXISNQoHcmVxdWVzdBgCIAEoCzIkLmV0Y2RzZXJ2ZXJwYi5MZWFzZVRpbWVUb0xpdmVSZXF1ZXN0Ik0KG0ZvcndhcmRlZExlYXNlTGVhc2VzUmVxdWVzdBIuCgZoZWFkZXIYASABKAsyHi5ldGNkdHMuaW50ZXJuYWwudjEuUGVlckhlYWRlciJiCh1Gb3J3YXJkZWRNZW1iZXJQcm9tb3RlUmVxdWVzdBIuCgZoZWFkZXIYASABKAsyHi5ldGNkdHMuaW50ZXJuYWwudjEuUGVlckhlYWRlchIRCgltZW1iZXJfaWQYAiABKAQiIAoeRm9yd2FyZGVkTWVtYmVyUHJvbW90ZVJlc3BvbnNlMr0GCgRQZWVyEmAKDlN0cmVhbU1lc3NhZ2VzEiAuZXRjZHRzLmludGVybmFsLnYxLk1lc3NhZ2VCYXRjaBoqLmV0Y2R0cy5pbnRlcm5hbC52MS5TdHJlYW1NZXNzYWdlc1Jlc3BvbnNlKAESXQoMU2VuZFNuYXBzaG90EiEuZXRjZHRzLmludGVybmFsLnYxLlNuYXBzaG90Q2h1bmsaKC5ldGNkdHMuaW50ZXJuYWwudjEuU2VuZFNuYXBzaG90UmVzcG9uc2UoARJtChBIYXNoS3ZBdFJldmlzaW9uEisuZXRjZHRzLmludGVybmFsLnYxLkhhc2hLdkF0UmV2aXNpb25SZXF1ZXN0GiwuZXRjZHRzLmludGVybmFsLnYxLkhhc2hLdkF0UmV2aXNpb25SZXNwb25zZRJeCgtDbHVzdGVySW5mbxImLmV0Y2R0cy5pbnRlcm5hbC52MS5DbHVzdGVySW5mb1JlcXVlc3QaJy5ldGNkdHMuaW50ZXJuYWwudjEuQ2x1c3RlckluZm9SZXNwb25zZRJbCgpMZWFzZVJlbmV3EiUuZXRjZHRzLmludGVybmFsLnYxLkxlYXNlUmVuZXdSZXF1ZXN0GiYuZXRjZHRzLmludGVybmFsLnYxLkxlYXNlUmVuZXdSZXNwb25zZRJtCg9MZWFzZVRpbWVUb0xpdmUSMy5ldGNkdHMuaW50ZXJuYWwudjEuRm9yd2FyZGVkTGVhc2VUaW1lVG9MaXZlUmVxdWVzdBolLmV0Y2RzZXJ2ZXJwYi5MZWFzZVRpbWVUb0xpdmVSZXNwb25zZRJhCgtMZWFzZUxlYXNlcxIvLmV0Y2R0cy5pbnRlcm5hbC52MS5Gb3J3YXJkZWRMZWFzZUxlYXNlc1JlcXVlc3QaIS5ldGNkc2VydmVycGIuTGVhc2VMZWFzZXNSZXNwb25zZRJ2Cg1NZW1iZXJQcm9tb3RlEjEuZXRjZHRzLmludGVybmFsLnYxLkZvcndhcmRlZE1lbWJlclByb21vdGVSZXF1ZXN0GjIuZXRjZHRzLmludGVybmFsLnYxLkZvcndhcmRlZE1lbWJlclByb21vdGVSZXNwb25zZWIGcHJvdG8z", [file_etcdserverpb_rpc, file_etcdts_raft_v1_raft]);
 
 /**
  * PeerHeader is on every peer call: a member refuses calls from another cluster or from a removed member.
@@ -205,6 +207,212 @@ export const HashKvAtRevisionResponseSchema: GenMessage<HashKvAtRevisionResponse
   messageDesc(file_etcdts_internal_v1_peer, 6);
 
 /**
+ * PeerMember is one member as the cluster records it.
+ *
+ * @generated from message etcdts.internal.v1.PeerMember
+ */
+export type PeerMember = Message<"etcdts.internal.v1.PeerMember"> & {
+  /**
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: repeated string peer_urls = 3;
+   */
+  peerUrls: string[];
+
+  /**
+   * @generated from field: repeated string client_urls = 4;
+   */
+  clientUrls: string[];
+
+  /**
+   * @generated from field: bool is_learner = 5;
+   */
+  isLearner: boolean;
+};
+
+/**
+ * Describes the message etcdts.internal.v1.PeerMember.
+ * Use `create(PeerMemberSchema)` to create a new message.
+ */
+export const PeerMemberSchema: GenMessage<PeerMember> = /*@__PURE__*/
+  messageDesc(file_etcdts_internal_v1_peer, 7);
+
+/**
+ * ClusterInfoRequest asks a member for its cluster's id and members (a member joining with
+ * --initial-cluster-state existing, or a new member checking that its peers are the cluster it expects).
+ *
+ * @generated from message etcdts.internal.v1.ClusterInfoRequest
+ */
+export type ClusterInfoRequest = Message<"etcdts.internal.v1.ClusterInfoRequest"> & {
+  /**
+   * @generated from field: etcdts.internal.v1.PeerHeader header = 1;
+   */
+  header?: PeerHeader | undefined;
+};
+
+/**
+ * Describes the message etcdts.internal.v1.ClusterInfoRequest.
+ * Use `create(ClusterInfoRequestSchema)` to create a new message.
+ */
+export const ClusterInfoRequestSchema: GenMessage<ClusterInfoRequest> = /*@__PURE__*/
+  messageDesc(file_etcdts_internal_v1_peer, 8);
+
+/**
+ * @generated from message etcdts.internal.v1.ClusterInfoResponse
+ */
+export type ClusterInfoResponse = Message<"etcdts.internal.v1.ClusterInfoResponse"> & {
+  /**
+   * @generated from field: uint64 cluster_id = 1;
+   */
+  clusterId: bigint;
+
+  /**
+   * @generated from field: uint64 member_id = 2;
+   */
+  memberId: bigint;
+
+  /**
+   * @generated from field: repeated etcdts.internal.v1.PeerMember members = 3;
+   */
+  members: PeerMember[];
+
+  /**
+   * @generated from field: string version = 4;
+   */
+  version: string;
+};
+
+/**
+ * Describes the message etcdts.internal.v1.ClusterInfoResponse.
+ * Use `create(ClusterInfoResponseSchema)` to create a new message.
+ */
+export const ClusterInfoResponseSchema: GenMessage<ClusterInfoResponse> = /*@__PURE__*/
+  messageDesc(file_etcdts_internal_v1_peer, 9);
+
+/**
+ * LeaseRenewRequest forwards a keep-alive to the leader (only the leader knows remaining TTLs).
+ *
+ * @generated from message etcdts.internal.v1.LeaseRenewRequest
+ */
+export type LeaseRenewRequest = Message<"etcdts.internal.v1.LeaseRenewRequest"> & {
+  /**
+   * @generated from field: etcdts.internal.v1.PeerHeader header = 1;
+   */
+  header?: PeerHeader | undefined;
+
+  /**
+   * @generated from field: int64 id = 2;
+   */
+  id: bigint;
+};
+
+/**
+ * Describes the message etcdts.internal.v1.LeaseRenewRequest.
+ * Use `create(LeaseRenewRequestSchema)` to create a new message.
+ */
+export const LeaseRenewRequestSchema: GenMessage<LeaseRenewRequest> = /*@__PURE__*/
+  messageDesc(file_etcdts_internal_v1_peer, 10);
+
+/**
+ * @generated from message etcdts.internal.v1.LeaseRenewResponse
+ */
+export type LeaseRenewResponse = Message<"etcdts.internal.v1.LeaseRenewResponse"> & {
+  /**
+   * @generated from field: int64 ttl = 1;
+   */
+  ttl: bigint;
+};
+
+/**
+ * Describes the message etcdts.internal.v1.LeaseRenewResponse.
+ * Use `create(LeaseRenewResponseSchema)` to create a new message.
+ */
+export const LeaseRenewResponseSchema: GenMessage<LeaseRenewResponse> = /*@__PURE__*/
+  messageDesc(file_etcdts_internal_v1_peer, 11);
+
+/**
+ * @generated from message etcdts.internal.v1.ForwardedLeaseTimeToLiveRequest
+ */
+export type ForwardedLeaseTimeToLiveRequest = Message<"etcdts.internal.v1.ForwardedLeaseTimeToLiveRequest"> & {
+  /**
+   * @generated from field: etcdts.internal.v1.PeerHeader header = 1;
+   */
+  header?: PeerHeader | undefined;
+
+  /**
+   * @generated from field: etcdserverpb.LeaseTimeToLiveRequest request = 2;
+   */
+  request?: LeaseTimeToLiveRequest | undefined;
+};
+
+/**
+ * Describes the message etcdts.internal.v1.ForwardedLeaseTimeToLiveRequest.
+ * Use `create(ForwardedLeaseTimeToLiveRequestSchema)` to create a new message.
+ */
+export const ForwardedLeaseTimeToLiveRequestSchema: GenMessage<ForwardedLeaseTimeToLiveRequest> = /*@__PURE__*/
+  messageDesc(file_etcdts_internal_v1_peer, 12);
+
+/**
+ * @generated from message etcdts.internal.v1.ForwardedLeaseLeasesRequest
+ */
+export type ForwardedLeaseLeasesRequest = Message<"etcdts.internal.v1.ForwardedLeaseLeasesRequest"> & {
+  /**
+   * @generated from field: etcdts.internal.v1.PeerHeader header = 1;
+   */
+  header?: PeerHeader | undefined;
+};
+
+/**
+ * Describes the message etcdts.internal.v1.ForwardedLeaseLeasesRequest.
+ * Use `create(ForwardedLeaseLeasesRequestSchema)` to create a new message.
+ */
+export const ForwardedLeaseLeasesRequestSchema: GenMessage<ForwardedLeaseLeasesRequest> = /*@__PURE__*/
+  messageDesc(file_etcdts_internal_v1_peer, 13);
+
+/**
+ * @generated from message etcdts.internal.v1.ForwardedMemberPromoteRequest
+ */
+export type ForwardedMemberPromoteRequest = Message<"etcdts.internal.v1.ForwardedMemberPromoteRequest"> & {
+  /**
+   * @generated from field: etcdts.internal.v1.PeerHeader header = 1;
+   */
+  header?: PeerHeader | undefined;
+
+  /**
+   * @generated from field: uint64 member_id = 2;
+   */
+  memberId: bigint;
+};
+
+/**
+ * Describes the message etcdts.internal.v1.ForwardedMemberPromoteRequest.
+ * Use `create(ForwardedMemberPromoteRequestSchema)` to create a new message.
+ */
+export const ForwardedMemberPromoteRequestSchema: GenMessage<ForwardedMemberPromoteRequest> = /*@__PURE__*/
+  messageDesc(file_etcdts_internal_v1_peer, 14);
+
+/**
+ * @generated from message etcdts.internal.v1.ForwardedMemberPromoteResponse
+ */
+export type ForwardedMemberPromoteResponse = Message<"etcdts.internal.v1.ForwardedMemberPromoteResponse"> & {
+};
+
+/**
+ * Describes the message etcdts.internal.v1.ForwardedMemberPromoteResponse.
+ * Use `create(ForwardedMemberPromoteResponseSchema)` to create a new message.
+ */
+export const ForwardedMemberPromoteResponseSchema: GenMessage<ForwardedMemberPromoteResponse> = /*@__PURE__*/
+  messageDesc(file_etcdts_internal_v1_peer, 15);
+
+/**
  * @generated from service etcdts.internal.v1.Peer
  */
 export const Peer: GenService<{
@@ -235,6 +443,50 @@ export const Peer: GenService<{
     methodKind: "unary";
     input: typeof HashKvAtRevisionRequestSchema;
     output: typeof HashKvAtRevisionResponseSchema;
+  },
+  /**
+   * @generated from rpc etcdts.internal.v1.Peer.ClusterInfo
+   */
+  clusterInfo: {
+    methodKind: "unary";
+    input: typeof ClusterInfoRequestSchema;
+    output: typeof ClusterInfoResponseSchema;
+  },
+  /**
+   * Lease calls that only the leader can answer, forwarded by a follower.
+   *
+   * @generated from rpc etcdts.internal.v1.Peer.LeaseRenew
+   */
+  leaseRenew: {
+    methodKind: "unary";
+    input: typeof LeaseRenewRequestSchema;
+    output: typeof LeaseRenewResponseSchema;
+  },
+  /**
+   * @generated from rpc etcdts.internal.v1.Peer.LeaseTimeToLive
+   */
+  leaseTimeToLive: {
+    methodKind: "unary";
+    input: typeof ForwardedLeaseTimeToLiveRequestSchema;
+    output: typeof LeaseTimeToLiveResponseSchema;
+  },
+  /**
+   * @generated from rpc etcdts.internal.v1.Peer.LeaseLeases
+   */
+  leaseLeases: {
+    methodKind: "unary";
+    input: typeof ForwardedLeaseLeasesRequestSchema;
+    output: typeof LeaseLeasesResponseSchema;
+  },
+  /**
+   * MemberPromote is checked by the leader (it alone knows how far the learner got).
+   *
+   * @generated from rpc etcdts.internal.v1.Peer.MemberPromote
+   */
+  memberPromote: {
+    methodKind: "unary";
+    input: typeof ForwardedMemberPromoteRequestSchema;
+    output: typeof ForwardedMemberPromoteResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_etcdts_internal_v1_peer, 0);
