@@ -109,9 +109,9 @@ export class TestCluster {
   }
 
   /** restart starts a stopped member again on the same data dir. */
-  restart(member: ClusterMember): void {
+  restart(member: ClusterMember, args: string[] = []): void {
     const initial = this.members.map((m) => `${m.name}=${m.peerUrl}`).join(",");
-    this.#spawn(member, ["--initial-cluster", initial]);
+    this.#spawn(member, ["--initial-cluster", initial, ...args]);
   }
 
   /**
@@ -165,7 +165,9 @@ export class TestCluster {
       const leaders = new Set(statuses.map((s) => s?.leader));
       const first = statuses[0]?.leader;
       if (leaders.size === 1 && first !== undefined && first !== "0") {
-        const byId = await Promise.all(members.map(async (m) => ({ m, s: await status(m).catch(() => undefined) })));
+        const byId = await Promise.all(
+          members.map(async (m) => ({ m, s: await status(m).catch(() => undefined) })),
+        );
         const leader = byId.find((x) => x.s?.memberId === first)?.m;
         if (leader !== undefined) return leader;
       }
@@ -197,7 +199,12 @@ export class TestCluster {
 }
 
 /** gateway posts to the member's JSON gateway (etcd's /v3 routes). */
-export async function gateway(member: ClusterMember, route: string, body: unknown, timeoutMs = 5000): Promise<any> {
+export async function gateway(
+  member: ClusterMember,
+  route: string,
+  body: unknown,
+  timeoutMs = 5000,
+): Promise<any> {
   const res = await fetch(`${member.clientUrl}/v3/${route}`, {
     method: "POST",
     body: JSON.stringify(body),
@@ -237,7 +244,12 @@ export const b64 = (s: string) => Buffer.from(s).toString("base64");
 export const unb64 = (s: string) => Buffer.from(s, "base64").toString();
 
 /** put writes one key through a member; resolves true when the write was acknowledged. */
-export async function put(member: ClusterMember, key: string, value: string, timeoutMs = 5000): Promise<boolean> {
+export async function put(
+  member: ClusterMember,
+  key: string,
+  value: string,
+  timeoutMs = 5000,
+): Promise<boolean> {
   try {
     await gateway(member, "kv/put", { key: b64(key), value: b64(value) }, timeoutMs);
     return true;

@@ -33,7 +33,12 @@ async function reconfigure(endpoint: string, args: string[]) {
   }
 }
 
-async function expectSameData(cluster: TestCluster, members: ClusterMember[], acked: Set<string>, prefix: string) {
+async function expectSameData(
+  cluster: TestCluster,
+  members: ClusterMember[],
+  acked: Set<string>,
+  prefix: string,
+) {
   const hashes = await cluster.waitConverged(members);
   expect(new Set(hashes).size, `hashes ${hashes.join(",")}`).toBe(1);
   for (const member of members) {
@@ -82,6 +87,19 @@ describe("a 3-member cluster", () => {
     await expectSameData(cluster, cluster.members, new Set(["via/m1", "via/m2", "via/m3"]), "via/");
   });
 
+  it("moves the leadership to another voter (move-leader)", async () => {
+    const leader = await cluster.waitForLeader(cluster.members);
+    const target = cluster.members.find((m) => m !== leader)!;
+    const targetId = BigInt((await status(target)).memberId).toString(16);
+    const endpoints = cluster.members.map((m) => m.clientUrl).join(",");
+    const moved = await etcdctl(endpoints, ["move-leader", targetId]);
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(moved.stdout).toContain(`Leadership transferred from`);
+    expect((await cluster.waitForLeader(cluster.members)).name).toBe(target.name);
+    const bad = await etcdctl(target.clientUrl, ["move-leader", "1234"]);
+    expect(bad.stderr).toContain("etcdserver: bad leader transferee");
+  });
+
   it("survives kill -9 of the leader under write load without losing an acknowledged write", async () => {
     await killLeaderUnderLoad(cluster, "load1/");
   });
@@ -101,12 +119,24 @@ describe("a 3-member cluster", () => {
     expect((await keys(m4, "bulk/")).size).toBe(250);
 
     const m5 = await cluster.plan("m5");
-    const addLearner = await reconfigure(first.clientUrl, ["member", "add", "m5", `--peer-urls=${m5.peerUrl}`, "--learner"]);
+    const addLearner = await reconfigure(first.clientUrl, [
+      "member",
+      "add",
+      "m5",
+      `--peer-urls=${m5.peerUrl}`,
+      "--learner",
+    ]);
     expect(addLearner.code, addLearner.stderr).toBe(0);
     const m5Id = /Member ([0-9a-f]+) added/.exec(addLearner.stdout)?.[1];
     expect(m5Id).toBeDefined();
     // A second learner is over --max-learners (1).
-    const tooMany = await reconfigure(first.clientUrl, ["member", "add", "m6", "--peer-urls=http://127.0.0.1:1", "--learner"]);
+    const tooMany = await reconfigure(first.clientUrl, [
+      "member",
+      "add",
+      "m6",
+      "--peer-urls=http://127.0.0.1:1",
+      "--learner",
+    ]);
     expect(tooMany.stderr).toContain("etcdserver: too many learner members in cluster");
     cluster.joinStart(m5);
     await cluster.waitConverged(cluster.running());
@@ -114,7 +144,12 @@ describe("a 3-member cluster", () => {
     // A learner serves serializable reads only.
     const linearizable = await etcdctl(m5.clientUrl, ["get", "bulk/1"]);
     expect(linearizable.stderr).toContain("etcdserver: rpc not supported for learner");
-    const serializable = await etcdctl(m5.clientUrl, ["get", "bulk/1", "--consistency=s", "--print-value-only"]);
+    const serializable = await etcdctl(m5.clientUrl, [
+      "get",
+      "bulk/1",
+      "--consistency=s",
+      "--print-value-only",
+    ]);
     expect(serializable.stdout.trim()).toBe("v");
     // Promote through a follower (forwarded to the leader, which checks the learner is in sync).
     const leader = await cluster.waitForLeader(cluster.running());
@@ -205,7 +240,9 @@ describe("a 5-member cluster", () => {
     const hash = await Promise.all(survivors.map((m) => hashKv(m)));
     await cluster.waitConverged(survivors);
     expect(hash.length).toBe(3);
-    const res = await gateway(survivors[2]!, "kv/range", { key: Buffer.from("after-two-down").toString("base64") });
+    const res = await gateway(survivors[2]!, "kv/range", {
+      key: Buffer.from("after-two-down").toString("base64"),
+    });
     expect(res.count).toBe("1");
   });
 });

@@ -126,6 +126,10 @@ export class Applier {
     const who = authInfoOf(req);
     const r = req.request;
     const leaseKeys = (lease: bigint) => lessor.lookup(lease)?.keys ?? [];
+    // A CORRUPT alarm freezes the data: writes are refused everywhere alike until it is disarmed.
+    if (this.#deps.alarms.has(AlarmType.CORRUPT) && corruptRefused.has(r.case)) {
+      throw new EtcdError("etcdserver: corrupt cluster");
+    }
     switch (r.case) {
       case "put": {
         auth.checkPut(who, r.value, leaseKeys);
@@ -257,6 +261,16 @@ export class Applier {
     }
   }
 }
+
+/** Requests refused while the CORRUPT alarm is active (as etcd's corrupt applier). */
+const corruptRefused = new Set<string | undefined>([
+  "put",
+  "deleteRange",
+  "txn",
+  "compaction",
+  "leaseGrant",
+  "leaseRevoke",
+]);
 
 /** txnPuts tells whether any branch of a txn puts (under NOSPACE, deletes still go through, puts do not). */
 function txnPuts(txn: TxnRequest): boolean {
