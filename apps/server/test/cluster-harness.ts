@@ -26,6 +26,8 @@ export interface ClusterOptions {
   args?: string[];
   /** behindProxies puts a TCP proxy in front of every member's peer port (for partition tests). */
   behindProxies?: boolean;
+  /** peerTlsDir holds ca.pem, server.pem and server.key: peers talk mutual TLS (https peer URLs). */
+  peerTlsDir?: string;
 }
 
 export class TestCluster {
@@ -53,12 +55,13 @@ export class TestCluster {
   async #plan(name: string): Promise<ClusterMember> {
     const clientPort = await freePort();
     const peerPort = await freePort();
-    const listenPeerUrl = `http://127.0.0.1:${peerPort}`;
+    const scheme = this.#options.peerTlsDir === undefined ? "http" : "https";
+    const listenPeerUrl = `${scheme}://127.0.0.1:${peerPort}`;
     let peerUrl = listenPeerUrl;
     if (this.#options.behindProxies === true) {
       const proxy = await TcpProxy.start(peerPort);
       this.proxies.set(name, proxy);
-      peerUrl = `http://127.0.0.1:${proxy.port}`;
+      peerUrl = `${scheme}://127.0.0.1:${proxy.port}`;
     }
     const dataDir = path.join(this.#options.baseDir, name);
     return {
@@ -93,6 +96,7 @@ export class TestCluster {
         this.#options.token ?? "test-cluster",
         "--log-level",
         "warn",
+        ...peerTlsArgs(this.#options.peerTlsDir),
         ...(this.#options.args ?? []),
         ...extra,
       ],
@@ -196,6 +200,19 @@ export class TestCluster {
       await sleep(100);
     }
   }
+}
+
+function peerTlsArgs(dir: string | undefined): string[] {
+  if (dir === undefined) return [];
+  return [
+    "--peer-cert-file",
+    path.join(dir, "server.pem"),
+    "--peer-key-file",
+    path.join(dir, "server.key"),
+    "--peer-trusted-ca-file",
+    path.join(dir, "ca.pem"),
+    "--peer-client-cert-auth",
+  ];
 }
 
 /** gateway posts to the member's JSON gateway (etcd's /v3 routes). */

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { makeCerts } from "./certs.js";
 import {
   type ClusterMember,
   gateway,
@@ -11,7 +12,7 @@ import {
   TestCluster,
   WriteLoad,
 } from "./cluster-harness.js";
-import { etcdctl, tempDir } from "./harness.js";
+import { etcdctl, httpsStatus, tempDir } from "./harness.js";
 
 // Real etcd-ts processes on loopback. Election timeout 1 s (etcd's default), heartbeat 100 ms.
 const electionMs = 1000;
@@ -195,6 +196,27 @@ describe("a 3-member cluster", () => {
     const hashes = await cluster.waitConverged(cluster.running());
     expect(new Set(hashes).size).toBe(1);
     expect((await keys(fresh, "bulk/")).size).toBe(250);
+  });
+});
+
+describe("a 3-member cluster with mutual TLS between peers", () => {
+  it("forms over https peer URLs, replicates, and refuses a peer without a client certificate", async () => {
+    const certs = makeCerts(tempDir("peer-certs"));
+    const cluster = await TestCluster.start({ baseDir: tempDir("peer-tls"), size: 3, peerTlsDir: certs.dir });
+    clusters.push(cluster);
+    expect(cluster.members[0]!.peerUrl.startsWith("https://")).toBe(true);
+    for (const member of cluster.members) expect(await put(member, `tls/${member.name}`, "x")).toBe(true);
+    const hashes = await cluster.waitConverged(cluster.members);
+    expect(new Set(hashes).size).toBe(1);
+    // The peer port asks for a client certificate signed by the peer CA: plain TLS without one fails.
+    const url = `${cluster.members[0]!.listenPeerUrl}/`;
+    const refused = await httpsStatus(url, { ca: certs.ca }).then(
+      (code) => `answered ${code}`,
+      (err: Error) => err.message,
+    );
+    expect(refused).not.toMatch(/^answered/);
+    const withCert = await httpsStatus(url, { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey });
+    expect(withCert).toBeGreaterThanOrEqual(200);
   });
 });
 
