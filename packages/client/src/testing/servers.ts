@@ -1,0 +1,137 @@
+/**
+ * Test servers: an etcd-ts member (the built apps/server binary) or a real etcd 3.4 (/usr/bin/etcd), each
+ * started on 127.0.0.1 with free ports and a fresh data dir, and ended only by its own PID.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+/** Backend names a server implementation the suite runs against. */
+export type Backend = "etcd-ts" | "etcd";
+
+/** BACKENDS are the implementations every integration suite is run against. */
+export const BACKENDS: readonly Backend[] = ["etcd-ts", "etcd"];
+
+const require = createRequire(import.meta.url);
+/** serverMainJs is the etcd-ts binary (build it first: pnpm --filter @etcd-ts/server-app... build). */
+export const serverMainJs = path.join(
+  path.dirname(require.resolve("@etcd-ts/server-app/package.json")),
+  "dist/main.js",
+);
+/** etcdBinary is Debian's etcd 3.4. */
+export const etcdBinary = process.env.ETCD_BIN ?? "/usr/bin/etcd";
+
+/** freePort asks the OS for a free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** TestServer is one server process this test started. */
+export interface TestServer {
+  readonly backend: Backend;
+  /** endpoint is "127.0.0.1:port". */
+  readonly endpoint: string;
+  readonly dataDir: string;
+  output(): string;
+  /** stop ends the process (SIGTERM unless told) and waits for it. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** start (re)starts the process on the same ports and data dir. */
+  start(): Promise<void>;
+  /** destroy stops the process and removes the data dir. */
+  destroy(): Promise<void>;
+}
+
+/** startServer starts a single-member server of the given backend. */
+export async function startServer(backend: Backend, options: { args?: string[] } = {}): Promise<TestServer> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `etcd-ts-client-${backend}-`));
+  const clientPort = await freePort();
+  const peerPort = await freePort();
+  const clientUrl = `http://127.0.0.1:${clientPort}`;
+  const peerUrl = `http://127.0.0.1:${peerPort}`;
+  const name = "m1";
+  const flags = [
+    "--name",
+    name,
+    "--data-dir",
+    dataDir,
+    "--listen-client-urls",
+    clientUrl,
+    "--advertise-client-urls",
+    clientUrl,
+    "--listen-peer-urls",
+    peerUrl,
+    "--initial-advertise-peer-urls",
+    peerUrl,
+    "--initial-cluster",
+    `${name}=${peerUrl}`,
+    ...(options.args ?? []),
+  ];
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  let output = "";
+  const server: TestServer = {
+    backend,
+    endpoint: `127.0.0.1:${clientPort}`,
+    dataDir,
+    output: () => output,
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      const c = child;
+      if (c !== undefined && c.exitCode === null && c.signalCode === null && c.pid !== undefined) {
+        c.kill(signal);
+      }
+      await exited;
+    },
+    async start() {
+      const c =
+        backend === "etcd-ts"
+          ? spawn(process.execPath, [serverMainJs, ...flags, "--log-level", "warn"], {
+              stdio: ["ignore", "pipe", "pipe"],
+            })
+          : spawn(etcdBinary, [...flags, "--log-level", "warn", "--logger", "zap"], {
+              stdio: ["ignore", "pipe", "pipe"],
+              env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.arch === "x64" ? "" : process.arch },
+            });
+      child = c;
+      exited = new Promise<void>((resolve) => c.once("exit", () => resolve()));
+      c.stdout?.on("data", (d: Buffer) => {
+        output += d.toString();
+      });
+      c.stderr?.on("data", (d: Buffer) => {
+        output += d.toString();
+      });
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        if (c.exitCode !== null) throw new Error(`${backend} exited early (${c.exitCode}):\n${output}`);
+        try {
+          const res = await fetch(`${clientUrl}/health`);
+          const body = await res.text();
+          if (res.status === 200 && body.includes("true")) break;
+        } catch {
+          // not listening yet
+        }
+        if (Date.now() > deadline) {
+          await server.stop("SIGKILL");
+          throw new Error(`${backend} did not become healthy:\n${output}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    async destroy() {
+      await server.stop("SIGKILL");
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  await server.start();
+  return server;
+}
