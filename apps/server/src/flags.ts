@@ -100,6 +100,7 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
       "--compact-hash-check-time <duration>",
       "how often the leader compares hashes at compaction revisions (1m; 0 = off)",
     )
+    .option("--listen-metrics-urls <urls>", "extra URLs serving /metrics and /health", list)
     .option(
       "--initial-corrupt-check [bool]",
       "compare data with the peers before serving (true)",
@@ -219,6 +220,11 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
       defaults.compactHashCheckMs,
       true,
     ),
+    listenMetricsUrls: pick(
+      o.listenMetricsUrls,
+      envList("ETCD_LISTEN_METRICS_URLS"),
+      defaults.listenMetricsUrls,
+    ),
     initialCorruptCheck: pick(
       o.initialCorruptCheck,
       envBool("ETCD_INITIAL_CORRUPT_CHECK"),
@@ -260,6 +266,7 @@ const configKeys: Record<string, { option: string; kind: "string" | "int" | "lis
   "max-learners": { option: "maxLearners", kind: "int" },
   "compact-hash-check-time": { option: "compactHashCheckTime", kind: "string" },
   "initial-corrupt-check": { option: "initialCorruptCheck", kind: "bool" },
+  "listen-metrics-urls": { option: "listenMetricsUrls", kind: "list" },
 };
 
 /**

@@ -71,6 +71,8 @@ export interface ServerConfig {
   peerClientCertAuth: boolean;
   /** How often the leader compares hashes at compaction revisions with the other members; 0 = never. */
   compactHashCheckMs: number;
+  /** Extra URLs serving only /metrics and the health endpoints (--listen-metrics-urls). */
+  listenMetricsUrls: string[];
   /** Compare HashKV with the peers on start, before serving (--initial-corrupt-check). */
   initialCorruptCheck: boolean;
 }
@@ -114,6 +116,7 @@ export function defaultConfig(name = "default"): ServerConfig {
     peerClientCertAuth: false,
     compactHashCheckMs: 60_000,
     initialCorruptCheck: true,
+    listenMetricsUrls: [],
   };
 }
 
@@ -181,7 +184,9 @@ export function validateConfig(config: ServerConfig): void {
     throw new Error(`--quota-backend-bytes must be between 0 and ${limits.maxQuotaBackendBytes}`);
   }
   if (config.listenClientUrls.length === 0) throw new Error("--listen-client-urls must not be empty");
-  for (const url of [...config.listenClientUrls, ...config.listenPeerUrls]) parseUrl(url);
+  for (const url of [...config.listenClientUrls, ...config.listenPeerUrls, ...config.listenMetricsUrls]) {
+    parseUrl(url);
+  }
   const https = config.listenClientUrls.some((url) => parseUrl(url).protocol === "https:");
   if (https && (config.certFile === "" || config.keyFile === "")) {
     throw new Error("https client URLs need --cert-file and --key-file");

@@ -19,9 +19,14 @@ import type * as pb from "@etcd-ts/proto/etcdserverpb";
 import {
   AlarmRequest_AlarmAction,
   AlarmType,
+  Auth,
   AuthenticateResponseSchema,
+  Cluster,
+  KV,
+  Lease,
   LeaseLeasesResponseSchema,
   LeaseTimeToLiveResponseSchema,
+  Maintenance,
   MemberAddResponseSchema,
   MemberListResponseSchema,
   MemberPromoteResponseSchema,
@@ -32,9 +37,13 @@ import {
   ResponseHeaderSchema,
   SnapshotResponseSchema,
   StatusResponseSchema,
+  Watch,
 } from "@etcd-ts/proto/etcdserverpb";
+import { Health } from "@etcd-ts/proto/health";
 import { Peer, type PeerHeader } from "@etcd-ts/proto/internal/peer";
 import { type InternalRequest, InternalRequestSchema } from "@etcd-ts/proto/internal/request";
+import { Election } from "@etcd-ts/proto/v3electionpb";
+import { Lock } from "@etcd-ts/proto/v3lockpb";
 import {
   ConfChangeType,
   type ConfState,
@@ -83,6 +92,7 @@ import {
   memberKey,
   parseInitialCluster,
 } from "./membership.js";
+import { instrumentService, ServerMetrics } from "./metrics.js";
 import { fetchClusterInfo } from "./peer/cluster-info.js";
 import { type PeerApi, peerService } from "./peer/peer-service.js";
 import { type PeerTlsOptions, PeerTransport, peerClient, transportLimits } from "./peer/transport.js";
@@ -161,6 +171,8 @@ export class EtcdServer implements EtcdApi {
   #snapshotWanted = false;
   #publishTimer: NodeJS.Timeout | undefined;
   #hashCheckTimer: NodeJS.Timeout | undefined;
+  #metrics!: ServerMetrics;
+  readonly #metricsListeners: Listener[] = [];
   #lastHashChecked = 0n;
 
   #memberId = 0n;
@@ -362,6 +374,21 @@ export class EtcdServer implements EtcdApi {
     this.#term = hardState.term;
 
     await this.#openStores();
+    this.#metrics = new ServerMetrics({
+      hasLeader: () => this.#leader !== 0n,
+      isLeader: () => this.isLeader,
+      isLearner: () => this.isLearner,
+      committedIndex: () => this.#raft?.committed ?? 0,
+      appliedIndex: () => this.#applied?.value ?? 0,
+      pendingProposals: () => this.#wait.size,
+      dbSizeBytes: () => this.#dbSizeBytes,
+      quotaBytes: () => this.#quotaBytes(),
+      currentRevision: () => Number(this.#kv.currentRevision),
+      compactRevision: () => Number(this.#kv.compactRevision),
+      watchers: () => this.#store.syncedCount + this.#store.unsyncedCount,
+      memberId: () => this.#memberId.toString(16),
+      version: () => serverVersion,
+    });
     this.#dbSizeBytes = await this.#backend.sizeBytes();
     this.#sizeTimer = setInterval(() => {
       void this.#backend.sizeBytes().then((size) => {
@@ -404,6 +431,7 @@ export class EtcdServer implements EtcdApi {
         onLeaderChange: (leader, term) => this.#onLeaderChange(leader, term),
         onReadIndex: (context, index) => this.#reads.onReadIndex(context, index),
         onFatal: (err) => this.#onFatal(err),
+        observeWalSave: (seconds) => this.#metrics.walFsyncSeconds.observe(seconds),
       },
       this.config.heartbeatIntervalMs,
     );
@@ -423,7 +451,12 @@ export class EtcdServer implements EtcdApi {
       logger: this.logger,
       tls: this.#peerTls(),
       hooks: {
-        reportUnreachable: (id) => this.#raft.reportUnreachable(id),
+        reportUnreachable: (id) => {
+          this.#metrics.peerSentFailures.inc({ To: id.toString(16) });
+          this.#raft.reportUnreachable(id);
+        },
+        observeRoundTrip: (id, seconds) =>
+          this.#metrics.peerRoundTripSeconds.observe({ To: id.toString(16) }, seconds),
         reportSnapshot: (id, ok) => this.#raft.reportSnapshot(id, ok),
         snapshotData: () => this.#backend.dump(transportLimits.snapshotChunkBytes),
         onRemoved: () => this.#onRemoved(),
@@ -549,28 +582,53 @@ export class EtcdServer implements EtcdApi {
     const hub = new WatchHub(this.#store);
     this.#watchHub = hub;
     const knownServices = new Set(etcdApiServices.map((s) => s.typeName));
+    const m = this.#metrics;
     const services: ClientServices = {
-      kv: kvService(this),
-      watch: watchService(this, hub),
-      lease: leaseService(this, () => this.#header()),
-      cluster: clusterService(this),
-      maintenance: maintenanceService(this),
-      auth: authService(this),
-      lock: lockService(this, hub),
-      election: electionService(this, hub, hub, () => this.#header()),
-      health: healthService(() => !this.#stopped && this.#leader !== 0n, knownServices),
+      kv: instrumentService(KV, kvService(this), m),
+      watch: instrumentService(Watch, watchService(this, hub), m),
+      lease: instrumentService(
+        Lease,
+        leaseService(this, () => this.#header()),
+        m,
+      ),
+      cluster: instrumentService(Cluster, clusterService(this), m),
+      maintenance: instrumentService(Maintenance, maintenanceService(this), m),
+      auth: instrumentService(Auth, authService(this), m),
+      lock: instrumentService(Lock, lockService(this, hub), m),
+      election: instrumentService(
+        Election,
+        electionService(this, hub, hub, () => this.#header()),
+        m,
+      ),
+      health: instrumentService(
+        Health,
+        healthService(() => !this.#stopped && this.#leader !== 0n, knownServices),
+        m,
+      ),
     };
+    const health = healthEndpoints({
+      hasLeader: () => this.#leader !== 0n,
+      alarms: () => this.#alarms.list().map((a) => AlarmType[a.alarm]),
+      linearizableRead: () => this.#linearizableRead(),
+      versions: () => ({ etcdserver: serverVersion, etcdcluster: "3.6.0", storage: serverVersion }),
+    });
     const handler = createClientHandler(services, {
       readMaxBytes: this.config.maxRequestBytes + limits.grpcOverheadBytes,
-      endpoints: [
-        healthEndpoints({
-          hasLeader: () => this.#leader !== 0n,
-          alarms: () => this.#alarms.list().map((a) => AlarmType[a.alarm]),
-          linearizableRead: () => this.#linearizableRead(),
-          versions: () => ({ etcdserver: serverVersion, etcdcluster: "3.6.0", storage: serverVersion }),
-        }),
-      ],
+      endpoints: [health, m.endpoint()],
     });
+    // --listen-metrics-urls: /metrics and the health endpoints on a port of their own.
+    const metricsOnly: RequestHandler = (req, res) => {
+      if (m.endpoint()(req, res) || health(req, res)) return;
+      res.writeHead(404, { "content-type": "text/plain" });
+      res.end("404 page not found\n");
+    };
+    for (const url of this.config.listenMetricsUrls) {
+      const { protocol, host, port } = parseUrl(url);
+      const listener = new Listener(metricsOnly, protocol === "https:" ? this.#tlsOptions() : undefined);
+      await listener.listen(host, port);
+      this.#metricsListeners.push(listener);
+      this.logger.info({ host, port: listener.port }, "serving metrics");
+    }
     for (const { protocol, host, port } of this.clientListenAddresses()) {
       const listener = new Listener(handler, protocol === "https:" ? this.#tlsOptions() : undefined);
       await listener.listen(host, port);
@@ -602,6 +660,8 @@ export class EtcdServer implements EtcdApi {
     // Requests in flight get up to a second to be answered; new ones are refused ("server stopped").
     await Promise.all(this.#listeners.map((listener) => listener.close(stopGraceMs)));
     this.#listeners.length = 0;
+    await Promise.all(this.#metricsListeners.map((listener) => listener.close(0)));
+    this.#metricsListeners.length = 0;
     this.#stopped = true;
     this.#watchHub?.close();
     if (this.#compactionTimer !== undefined) clearInterval(this.#compactionTimer);
@@ -679,6 +739,7 @@ export class EtcdServer implements EtcdApi {
 
   #onLeaderChange(leader: bigint, term: number): void {
     const wasLeader = this.isLeader;
+    if (leader !== 0n && leader !== this.#leader) this.#metrics.leaderChanges.inc();
     this.#leader = leader;
     this.#term = Math.max(this.#term, term, this.#raft?.term ?? 0);
     this.logger.info({ leader: leader.toString(16), term: this.#term }, "leader changed");
@@ -993,6 +1054,15 @@ export class EtcdServer implements EtcdApi {
    * drop in-memory entries older than the catch-up window, and release WAL segments before it.
    */
   async #snapshot(): Promise<void> {
+    const stopTimer = this.#metrics.snapshotSaveSeconds.startTimer();
+    try {
+      await this.#saveSnapshot();
+    } finally {
+      stopTimer();
+    }
+  }
+
+  async #saveSnapshot(): Promise<void> {
     const index = this.#applied.value;
     const term = this.#raft.storage.term(index);
     const sync = this.#backend.write();
@@ -1070,7 +1140,9 @@ export class EtcdServer implements EtcdApi {
     if (fresh && entry.type === EntryType.Normal && entry.data.length > 0) {
       const { id, result, publish } = await this.#applier.apply(entry.data, entry.index, write);
       write.setConsistentIndex(entry.index, entry.term);
+      const stopTimer = this.#metrics.backendCommitSeconds.startTimer();
       await write.commit();
+      stopTimer();
       this.#consistentIndex = entry.index;
       publish();
       this.#wait.trigger(id, result);
@@ -1159,6 +1231,9 @@ export class EtcdServer implements EtcdApi {
       const applied = await result;
       if (applied.error !== undefined) throw applied.error;
       return applied.response;
+    } catch (err) {
+      if (err instanceof EtcdError && err.code === Code.Unavailable) this.#metrics.proposalsFailed.inc();
+      throw err;
     } finally {
       clearTimeout(timer);
     }

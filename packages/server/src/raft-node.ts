@@ -25,6 +25,8 @@ export interface RaftNodeHooks {
   saveSnapshot(snapshot: Snapshot): Promise<void>;
   /** onFatal is called when persisting fails: the member must stop (never keep going on a failed fsync). */
   onFatal(err: unknown): void;
+  /** observeWalSave receives how long each synced WAL write took (etcd_disk_wal_fsync_duration_seconds). */
+  observeWalSave?(seconds: number): void;
 }
 
 /**
@@ -199,7 +201,9 @@ export class RaftNode {
     const hardState: HardState | undefined = rd.hardState;
     if (rd.mustSync || rd.entries.length > 0) {
       // New entries, or a new term or vote: durable before anything that depends on them is sent.
+      const started = performance.now();
       await this.#wal.save(hardState ?? this.#unsavedHardState, rd.entries);
+      this.#hooks.observeWalSave?.((performance.now() - started) / 1000);
       this.#unsavedHardState = undefined;
     } else if (hardState !== undefined) {
       // Only the commit index moved: raft can always learn it again, so it rides along with the next

@@ -24,6 +24,8 @@ export const transportLimits = {
   maxBackoffMs: 1000,
   /** Largest peer message either way (snapshot chunks are 1 MiB; raft batches are bounded by raft). */
   maxMessageBytes: 256 * 1024 * 1024,
+  /** How often each link measures the round trip to its peer. */
+  probeIntervalMs: 5000,
   /** Snapshot data chunk size. */
   snapshotChunkBytes: 1024 * 1024,
 } as const;
@@ -36,6 +38,8 @@ export interface TransportHooks {
   snapshotData(): AsyncIterable<Uint8Array>;
   /** onRemoved is told when a peer refuses us because we were removed from the cluster. */
   onRemoved(): void;
+  /** observeRoundTrip receives a peer's measured round-trip time (a small probe call every few seconds). */
+  observeRoundTrip?(id: bigint, seconds: number): void;
 }
 
 /** PeerTlsOptions configure TLS to peers (for https:// peer URLs). */
@@ -193,6 +197,7 @@ class PeerLink {
   #wake: (() => void) | undefined;
   #closed = false;
   #snapshotInFlight = false;
+  #probe: NodeJS.Timeout | undefined;
 
   constructor(transport: PeerTransport, id: bigint, urls: string[], options: PeerTransportOptions) {
     this.#transport = transport;
@@ -203,6 +208,20 @@ class PeerLink {
     assert(url !== undefined, "a peer has a URL");
     this.client = peerClient(url, options.tls);
     void this.#run();
+    if (options.hooks.observeRoundTrip !== undefined) {
+      this.#probe = setInterval(() => void this.#measureRoundTrip(), transportLimits.probeIntervalMs);
+      this.#probe.unref();
+    }
+  }
+
+  async #measureRoundTrip(): Promise<void> {
+    const started = performance.now();
+    try {
+      await this.client.clusterInfo({ header: this.#transport.header(this.id) }, { timeoutMs: 2000 });
+      this.#options.hooks.observeRoundTrip?.(this.id, (performance.now() - started) / 1000);
+    } catch {
+      // Unreachable peers are counted by the message stream.
+    }
   }
 
   enqueue(message: WireMessage): boolean {
@@ -214,6 +233,7 @@ class PeerLink {
 
   close(): void {
     this.#closed = true;
+    if (this.#probe !== undefined) clearInterval(this.#probe);
     this.#abort.abort();
     this.#wake?.();
   }
