@@ -44,7 +44,7 @@ export class AuthClient {
     await this.connection.unary(false, settings, (e, o) => e.client(Auth).authDisable({}, o));
   }
 
-  /** status tells whether authentication is on, and the auth store's revision. */
+  /** status tells whether authentication is on, and the auth store's revision (etcd 3.5+; 3.4 answers Unimplemented). */
   async status(settings?: CallSettings): Promise<{ enabled: boolean; authRevision: bigint }> {
     const r = await this.connection.unary(true, settings, (e, o) => e.client(Auth).authStatus({}, o));
     return { enabled: r.enabled, authRevision: r.authRevision };
