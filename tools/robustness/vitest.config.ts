@@ -1,0 +1,10 @@
+import { defineConfig } from "vitest/config";
+
+// Robustness runs start real clusters: generous per-test timeouts; the suite as a whole is kept short.
+export default defineConfig({
+  test: {
+    include: ["src/**/*.test.ts"],
+    testTimeout: 180_000,
+    hookTimeout: 60_000,
+  },
+});
