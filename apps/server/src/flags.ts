@@ -101,6 +101,17 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
       "how often the leader compares hashes at compaction revisions (1m; 0 = off)",
     )
     .option("--listen-metrics-urls <urls>", "extra URLs serving /metrics and /health", list)
+    .option("--client-crl-file <path>", "path to the client certificate revocation list file")
+    .option("--peer-crl-file <path>", "path to the peer certificate revocation list file")
+    .option("--auto-tls", "client TLS using generated certificates")
+    .option("--peer-auto-tls", "peer TLS using generated certificates")
+    .option(
+      "--self-signed-cert-validity <years>",
+      "validity of auto-generated certificates in years (1)",
+      integer("self-signed-cert-validity"),
+    )
+    .option("--peer-cert-allowed-cn <cn>", "allowed CN for inter-peer authentication")
+    .option("--cipher-suites <suites>", "comma-separated TLS 1.2 cipher suites (Go names)", list)
     .option(
       "--initial-corrupt-check [bool]",
       "compare data with the peers before serving (true)",
@@ -225,6 +236,17 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
       envList("ETCD_LISTEN_METRICS_URLS"),
       defaults.listenMetricsUrls,
     ),
+    clientCrlFile: pick(o.clientCrlFile, env.ETCD_CLIENT_CRL_FILE, defaults.clientCrlFile),
+    peerCrlFile: pick(o.peerCrlFile, env.ETCD_PEER_CRL_FILE, defaults.peerCrlFile),
+    autoTls: pick(o.autoTls, envBool("ETCD_AUTO_TLS"), defaults.autoTls),
+    peerAutoTls: pick(o.peerAutoTls, envBool("ETCD_PEER_AUTO_TLS"), defaults.peerAutoTls),
+    selfSignedCertValidity: pick(
+      o.selfSignedCertValidity,
+      envInt("ETCD_SELF_SIGNED_CERT_VALIDITY"),
+      defaults.selfSignedCertValidity,
+    ),
+    peerCertAllowedCn: pick(o.peerCertAllowedCn, env.ETCD_PEER_CERT_ALLOWED_CN, defaults.peerCertAllowedCn),
+    cipherSuites: pick(o.cipherSuites, envList("ETCD_CIPHER_SUITES"), defaults.cipherSuites),
     initialCorruptCheck: pick(
       o.initialCorruptCheck,
       envBool("ETCD_INITIAL_CORRUPT_CHECK"),
@@ -267,6 +289,18 @@ const configKeys: Record<string, { option: string; kind: "string" | "int" | "lis
   "compact-hash-check-time": { option: "compactHashCheckTime", kind: "string" },
   "initial-corrupt-check": { option: "initialCorruptCheck", kind: "bool" },
   "listen-metrics-urls": { option: "listenMetricsUrls", kind: "list" },
+  "client-crl-file": { option: "clientCrlFile", kind: "string" },
+  "peer-crl-file": { option: "peerCrlFile", kind: "string" },
+  "auto-tls": { option: "autoTls", kind: "bool" },
+  "peer-auto-tls": { option: "peerAutoTls", kind: "bool" },
+  "self-signed-cert-validity": { option: "selfSignedCertValidity", kind: "int" },
+  "peer-cert-allowed-cn": { option: "peerCertAllowedCn", kind: "string" },
+  "cipher-suites": { option: "cipherSuites", kind: "list" },
+  "client-cert-auth": { option: "clientCertAuth", kind: "bool" },
+  "peer-cert-file": { option: "peerCertFile", kind: "string" },
+  "peer-key-file": { option: "peerKeyFile", kind: "string" },
+  "peer-trusted-ca-file": { option: "peerTrustedCaFile", kind: "string" },
+  "peer-client-cert-auth": { option: "peerClientCertAuth", kind: "bool" },
 };
 
 /**

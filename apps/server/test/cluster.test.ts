@@ -203,9 +203,15 @@ describe("a 3-member cluster", () => {
 });
 
 describe("a 3-member cluster with mutual TLS between peers", () => {
-  it("forms over https peer URLs, replicates, and refuses a peer without a client certificate", async () => {
+  it("forms over https peer URLs, replicates, and refuses peers without the right client certificate", async () => {
     const certs = makeCerts(tempDir("peer-certs"));
-    const cluster = await TestCluster.start({ baseDir: tempDir("peer-tls"), size: 3, peerTlsDir: certs.dir });
+    // The members' certificate says CN=127.0.0.1; only that CN may connect to a peer port.
+    const cluster = await TestCluster.start({
+      baseDir: tempDir("peer-tls"),
+      size: 3,
+      peerTlsDir: certs.dir,
+      args: ["--peer-cert-allowed-cn", "127.0.0.1"],
+    });
     clusters.push(cluster);
     expect(cluster.members[0]!.peerUrl.startsWith("https://")).toBe(true);
     for (const member of cluster.members) expect(await put(member, `tls/${member.name}`, "x")).toBe(true);
@@ -218,8 +224,9 @@ describe("a 3-member cluster with mutual TLS between peers", () => {
       (err: Error) => err.message,
     );
     expect(refused).not.toMatch(/^answered/);
-    const withCert = await httpsStatus(url, { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey });
-    expect(withCert).toBeGreaterThanOrEqual(200);
+    // A certificate from the right CA but with another CN (alice) is refused too.
+    const otherCn = await httpsStatus(url, { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey });
+    expect(otherCn).toBe(403);
   });
 });
 

@@ -45,6 +45,8 @@ export async function startMember(options: {
   args?: string[];
   /** tls makes the client URL https; health is checked with this CA (and client cert when given). */
   tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
+  /** insecure skips verifying the server certificate in the health check (auto TLS). */
+  insecure?: boolean;
   /** env adds environment variables for the server process. */
   env?: Record<string, string>;
 }): Promise<Member> {
@@ -101,7 +103,7 @@ export async function startMember(options: {
       const status =
         options.tls === undefined
           ? (await fetch(`${url}/health`)).status
-          : await httpsStatus(`${url}/health`, options.tls);
+          : await httpsStatus(`${url}/health`, { ...options.tls, insecure: options.insecure === true });
       if (status === 200) break;
     } catch (err) {
       // not listening yet
@@ -142,9 +144,13 @@ export function etcdctl(endpoint: string, args: string[], input?: string): Promi
 }
 
 /** httpsStatus GETs an https URL trusting `ca` (and presenting a client certificate when given). */
-export function httpsStatus(url: string, tls: { ca: Buffer; cert?: Buffer; key?: Buffer }): Promise<number> {
+export function httpsStatus(
+  url: string,
+  tls: { ca: Buffer; cert?: Buffer; key?: Buffer; insecure?: boolean },
+): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = https.get(url, { ca: tls.ca, cert: tls.cert, key: tls.key }, (res) => {
+    const options = { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.insecure !== true };
+    const req = https.get(url, options, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });

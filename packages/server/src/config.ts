@@ -1,4 +1,5 @@
 import { assert } from "./assert.js";
+import { cipherList } from "./http/tls-config.js";
 
 /**
  * ServerConfig is everything a member needs to start, with etcd's flag names in comments. Durations carry
@@ -71,6 +72,18 @@ export interface ServerConfig {
   peerClientCertAuth: boolean;
   /** How often the leader compares hashes at compaction revisions with the other members; 0 = never. */
   compactHashCheckMs: number;
+  /** Revoked client certificates (--client-crl-file) and peer certificates (--peer-crl-file). */
+  clientCrlFile: string;
+  peerCrlFile: string;
+  /** Self-signed certificates generated under <data-dir>/fixtures (--auto-tls, --peer-auto-tls). */
+  autoTls: boolean;
+  peerAutoTls: boolean;
+  /** Validity of auto-TLS certificates in years (--self-signed-cert-validity). */
+  selfSignedCertValidity: number;
+  /** Only peers whose certificate has this CN may connect (--peer-cert-allowed-cn). */
+  peerCertAllowedCn: string;
+  /** TLS 1.2 cipher suites, Go names (--cipher-suites); empty = Node's defaults. */
+  cipherSuites: string[];
   /** Extra URLs serving only /metrics and the health endpoints (--listen-metrics-urls). */
   listenMetricsUrls: string[];
   /** Compare HashKV with the peers on start, before serving (--initial-corrupt-check). */
@@ -117,6 +130,13 @@ export function defaultConfig(name = "default"): ServerConfig {
     compactHashCheckMs: 60_000,
     initialCorruptCheck: true,
     listenMetricsUrls: [],
+    clientCrlFile: "",
+    peerCrlFile: "",
+    autoTls: false,
+    peerAutoTls: false,
+    selfSignedCertValidity: 1,
+    peerCertAllowedCn: "",
+    cipherSuites: [],
   };
 }
 
@@ -188,8 +208,8 @@ export function validateConfig(config: ServerConfig): void {
     parseUrl(url);
   }
   const https = config.listenClientUrls.some((url) => parseUrl(url).protocol === "https:");
-  if (https && (config.certFile === "" || config.keyFile === "")) {
-    throw new Error("https client URLs need --cert-file and --key-file");
+  if (https && !config.autoTls && (config.certFile === "" || config.keyFile === "")) {
+    throw new Error("https client URLs need --cert-file and --key-file (or --auto-tls)");
   }
   if (config.clientCertAuth && config.trustedCaFile === "") {
     throw new Error("--client-cert-auth needs --trusted-ca-file");
@@ -204,9 +224,11 @@ export function validateConfig(config: ServerConfig): void {
   const peerHttps = [...config.listenPeerUrls, ...config.initialAdvertisePeerUrls].some(
     (url) => parseUrl(url).protocol === "https:",
   );
-  if (peerHttps && (config.peerCertFile === "" || config.peerKeyFile === "")) {
-    throw new Error("https peer URLs need --peer-cert-file and --peer-key-file");
+  if (peerHttps && !config.peerAutoTls && (config.peerCertFile === "" || config.peerKeyFile === "")) {
+    throw new Error("https peer URLs need --peer-cert-file and --peer-key-file (or --peer-auto-tls)");
   }
+  positive(config.selfSignedCertValidity, "self-signed-cert-validity");
+  cipherList(config.cipherSuites);
   if (config.peerClientCertAuth && config.peerTrustedCaFile === "") {
     throw new Error("--peer-client-cert-auth needs --peer-trusted-ca-file");
   }

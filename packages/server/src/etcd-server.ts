@@ -82,6 +82,7 @@ import { Backend, type BackendWrite } from "./backend.js";
 import { limits, parseUrl, type ServerConfig, validateConfig } from "./config.js";
 import { EtcdError, errors } from "./errors.js";
 import { Listener, type RequestHandler, type TlsOptions } from "./http/listener.js";
+import { autoTlsFiles, cipherList } from "./http/tls-config.js";
 import { IdGenerator } from "./id-generator.js";
 import {
   clusterIdOf,
@@ -172,6 +173,9 @@ export class EtcdServer implements EtcdApi {
   #publishTimer: NodeJS.Timeout | undefined;
   #hashCheckTimer: NodeJS.Timeout | undefined;
   #metrics!: ServerMetrics;
+  /** Certificate files in use (the flags', or generated ones with --auto-tls / --peer-auto-tls). */
+  #clientCertFiles = { certFile: "", keyFile: "" };
+  #peerCertFiles = { certFile: "", keyFile: "" };
   readonly #metricsListeners: Listener[] = [];
   #lastHashChecked = 0n;
 
@@ -255,6 +259,8 @@ export class EtcdServer implements EtcdApi {
     for (const dir of [this.config.dataDir, memberDir, walDir, snapDir]) {
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     }
+
+    await this.#resolveCertificates();
 
     // Identity: member id from our peer URLs and the cluster token; cluster id from the initial members.
     const initial = parseInitialCluster(
@@ -637,14 +643,43 @@ export class EtcdServer implements EtcdApi {
     }
   }
 
+  /** resolveCertificates picks the certificate files: the flags', or generated ones with auto TLS. */
+  async #resolveCertificates(): Promise<void> {
+    const days = 365 * this.config.selfSignedCertValidity;
+    const hosts = (urls: readonly string[]) => [
+      ...new Set(["localhost", ...urls.map((u) => parseUrl(u).host)]),
+    ];
+    this.#clientCertFiles =
+      this.config.autoTls && this.config.certFile === ""
+        ? await autoTlsFiles(
+            this.config.dataDir,
+            "client",
+            hosts([...this.config.listenClientUrls, ...this.config.advertiseClientUrls]),
+            days,
+          )
+        : { certFile: this.config.certFile, keyFile: this.config.keyFile };
+    this.#peerCertFiles =
+      this.config.peerAutoTls && this.config.peerCertFile === ""
+        ? await autoTlsFiles(
+            this.config.dataDir,
+            "peer",
+            hosts([...this.config.listenPeerUrls, ...this.config.initialAdvertisePeerUrls]),
+            days,
+          )
+        : { certFile: this.config.peerCertFile, keyFile: this.config.peerKeyFile };
+  }
+
   #tlsOptions(): TlsOptions {
+    const ciphers = cipherList(this.config.cipherSuites);
     return {
-      cert: fs.readFileSync(this.config.certFile),
-      key: fs.readFileSync(this.config.keyFile),
+      cert: fs.readFileSync(this.#clientCertFiles.certFile),
+      key: fs.readFileSync(this.#clientCertFiles.keyFile),
       ...(this.config.trustedCaFile === "" ? {} : { ca: fs.readFileSync(this.config.trustedCaFile) }),
       requestCert: this.config.clientCertAuth,
       minVersion: this.config.tlsMinVersion === "TLS1.3" ? "TLSv1.3" : "TLSv1.2",
       handshakeTimeoutMs: 10_000,
+      ...(this.config.clientCrlFile === "" ? {} : { crl: fs.readFileSync(this.config.clientCrlFile) }),
+      ...(ciphers === undefined ? {} : { ciphers }),
     };
   }
 
@@ -760,12 +795,15 @@ export class EtcdServer implements EtcdApi {
     return path.join(this.#snapDir, `${index.toString(16).padStart(16, "0")}.snap.db`);
   }
 
+  /** peerTls is how we connect to peers: our peer certificate as the client one, verified with the peer CA. */
   #peerTls(): PeerTlsOptions | undefined {
-    if (this.config.peerCertFile === "" && this.config.peerTrustedCaFile === "") return undefined;
+    const { certFile, keyFile } = this.#peerCertFiles;
+    if (certFile === "" && this.config.peerTrustedCaFile === "") return undefined;
     return {
       ...(this.config.peerTrustedCaFile === "" ? {} : { ca: fs.readFileSync(this.config.peerTrustedCaFile) }),
-      ...(this.config.peerCertFile === "" ? {} : { cert: fs.readFileSync(this.config.peerCertFile) }),
-      ...(this.config.peerKeyFile === "" ? {} : { key: fs.readFileSync(this.config.peerKeyFile) }),
+      ...(certFile === "" ? {} : { cert: fs.readFileSync(certFile) }),
+      ...(keyFile === "" ? {} : { key: fs.readFileSync(keyFile) }),
+      // Auto-TLS peers cannot verify each other's self-signed certificates (etcd skips verification too).
       rejectUnauthorized: this.config.peerTrustedCaFile !== "",
     };
   }
@@ -805,17 +843,23 @@ export class EtcdServer implements EtcdApi {
     }) as RequestHandler;
     for (const url of this.config.listenPeerUrls) {
       const { protocol, host, port } = parseUrl(url);
+      const ciphers = cipherList(this.config.cipherSuites);
       const tls: TlsOptions | undefined =
         protocol === "https:"
           ? {
-              cert: fs.readFileSync(this.config.peerCertFile),
-              key: fs.readFileSync(this.config.peerKeyFile),
+              cert: fs.readFileSync(this.#peerCertFiles.certFile),
+              key: fs.readFileSync(this.#peerCertFiles.keyFile),
               ...(this.config.peerTrustedCaFile === ""
                 ? {}
                 : { ca: fs.readFileSync(this.config.peerTrustedCaFile) }),
               requestCert: this.config.peerClientCertAuth,
               minVersion: this.config.tlsMinVersion === "TLS1.3" ? "TLSv1.3" : "TLSv1.2",
               handshakeTimeoutMs: 10_000,
+              ...(this.config.peerCrlFile === "" ? {} : { crl: fs.readFileSync(this.config.peerCrlFile) }),
+              ...(ciphers === undefined ? {} : { ciphers }),
+              ...(this.config.peerCertAllowedCn === ""
+                ? {}
+                : { allowedCommonName: this.config.peerCertAllowedCn }),
             }
           : undefined;
       const listener = new Listener(handler, tls);
@@ -1191,8 +1235,12 @@ export class EtcdServer implements EtcdApi {
 
   async #authInfo(rc: RequestContext): Promise<AuthInfo | undefined> {
     if (!this.#auth.enabled) return undefined;
-    if (rc.token === undefined) return undefined;
-    return this.#auth.authInfoFromToken(rc.token);
+    if (rc.token !== undefined) return this.#auth.authInfoFromToken(rc.token);
+    // With --client-cert-auth, a client without a token is the user its certificate names (as etcd).
+    if (this.config.clientCertAuth && rc.commonName !== undefined) {
+      return this.#auth.authInfoFromCommonName(rc.commonName);
+    }
+    return undefined;
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { HandlerContext } from "@connectrpc/connect";
+import { clientCommonNameHeader } from "../http/listener.js";
 
 /** RequestContext is what the API layer passes down with every request. */
 export interface RequestContext {
@@ -8,6 +9,8 @@ export interface RequestContext {
   readonly requireLeader: boolean;
   /** signal aborts when the client goes away or its deadline passes. */
   readonly signal: AbortSignal;
+  /** commonName is the CN of the client's verified TLS certificate (--client-cert-auth), if any. */
+  readonly commonName?: string | undefined;
 }
 
 /** requestContext reads the request context from a Connect handler context. */
@@ -17,5 +20,6 @@ export function requestContext(ctx: HandlerContext): RequestContext {
     token: token === null || token === "" ? undefined : token,
     requireLeader: ctx.requestHeader.get("hasleader") === "true",
     signal: ctx.signal,
+    commonName: ctx.requestHeader.get(clientCommonNameHeader) ?? undefined,
   };
 }

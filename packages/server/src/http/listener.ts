@@ -32,6 +32,50 @@ export interface TlsOptions {
   minVersion: tls.SecureVersion;
   /** handshakeTimeoutMs bounds the TLS handshake. */
   handshakeTimeoutMs: number;
+  /** crl lists revoked client certificates (--client-crl-file / --peer-crl-file). */
+  crl?: Buffer;
+  /** ciphers narrows the TLS 1.2 suites (--cipher-suites, see tls-config.ts). */
+  ciphers?: string;
+  /** allowedCommonName refuses clients whose certificate has another CN (--peer-cert-allowed-cn). */
+  allowedCommonName?: string;
+}
+
+/**
+ * clientCommonNameHeader carries the verified client certificate's common name to the handlers (etcd uses
+ * it as the user when auth is on and no token is given). The listener always removes it from what clients
+ * send and sets it only from a certificate it verified.
+ */
+export const clientCommonNameHeader = "x-etcd-ts-client-cn";
+
+type AnyReq = http.IncomingMessage | http2.Http2ServerRequest;
+type AnyRes = http.ServerResponse | http2.Http2ServerResponse;
+
+/** peerCommonName is the CN of the verified client certificate on a request's TLS socket, if any. */
+function peerCommonName(req: AnyReq): string | undefined {
+  const socket = req.socket as
+    | (net.Socket & { getPeerCertificate?: () => { subject?: { CN?: string } } })
+    | null;
+  const cert = socket?.getPeerCertificate?.();
+  const cn = cert?.subject?.CN;
+  return typeof cn === "string" && cn !== "" ? cn : undefined;
+}
+
+function identified(handler: RequestHandler, tlsOptions: TlsOptions | undefined): RequestHandler {
+  const verified = tlsOptions?.requestCert === true;
+  return (req: AnyReq, res: AnyRes) => {
+    delete req.headers[clientCommonNameHeader];
+    if (verified) {
+      const cn = peerCommonName(req);
+      const allowed = tlsOptions?.allowedCommonName;
+      if (allowed !== undefined && allowed !== "" && cn !== allowed) {
+        res.writeHead(403, { "content-type": "text/plain" });
+        res.end(`client certificate CN ${JSON.stringify(cn ?? "")} is not allowed\n`);
+        return;
+      }
+      if (cn !== undefined) req.headers[clientCommonNameHeader] = cn;
+    }
+    handler(req, res);
+  };
 }
 
 export class Listener {
@@ -41,7 +85,8 @@ export class Listener {
   readonly #sessions = new Set<http2.ServerHttp2Session>();
   readonly #sockets = new Set<net.Socket>();
 
-  constructor(handler: RequestHandler, tlsOptions?: TlsOptions) {
+  constructor(plainHandler: RequestHandler, tlsOptions?: TlsOptions) {
+    const handler = identified(plainHandler, tlsOptions);
     this.#h2 =
       tlsOptions === undefined
         ? http2.createServer({ maxSessionMemory: 64 }, handler)
@@ -56,6 +101,8 @@ export class Listener {
               rejectUnauthorized: tlsOptions.requestCert,
               minVersion: tlsOptions.minVersion,
               handshakeTimeout: tlsOptions.handshakeTimeoutMs,
+              ...(tlsOptions.crl === undefined ? {} : { crl: tlsOptions.crl }),
+              ...(tlsOptions.ciphers === undefined ? {} : { ciphers: tlsOptions.ciphers }),
             },
             handler,
           );
