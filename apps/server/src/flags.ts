@@ -1,4 +1,6 @@
 import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { defaultConfig, type ServerConfig } from "@etcd-ts/server";
 import { Command, InvalidArgumentError } from "commander";
 import YAML from "yaml";
@@ -101,6 +103,8 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
       "how often the leader compares hashes at compaction revisions (1m; 0 = off)",
     )
     .option("--listen-metrics-urls <urls>", "extra URLs serving /metrics and /health", list)
+    .option("--ui [bool]", "serve the web dashboard at /ui on the client port (true)", boolean("ui"))
+    .option("--ui-dir <path>", "directory of the built dashboard (default: the one installed with etcd-ts)")
     .option("--client-crl-file <path>", "path to the client certificate revocation list file")
     .option("--peer-crl-file <path>", "path to the peer certificate revocation list file")
     .option("--auto-tls", "client TLS using generated certificates")
@@ -247,12 +251,19 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     ),
     peerCertAllowedCn: pick(o.peerCertAllowedCn, env.ETCD_PEER_CERT_ALLOWED_CN, defaults.peerCertAllowedCn),
     cipherSuites: pick(o.cipherSuites, envList("ETCD_CIPHER_SUITES"), defaults.cipherSuites),
+    uiDir: pick(o.ui, envBool("ETCD_TS_UI"), true) ? pick(o.uiDir, env.ETCD_TS_UI_DIR, defaultUiDir()) : "",
     initialCorruptCheck: pick(
       o.initialCorruptCheck,
       envBool("ETCD_INITIAL_CORRUPT_CHECK"),
       defaults.initialCorruptCheck,
     ),
   };
+}
+
+/** defaultUiDir is the dashboard bundle next to this app in the workspace (apps/dashboard/dist), if built. */
+function defaultUiDir(): string {
+  const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../dashboard/dist");
+  return fs.existsSync(path.join(dir, "index.html")) ? dir : "";
 }
 
 /** Keys of etcd's YAML config file that we read, mapped to our option names. */
@@ -296,6 +307,8 @@ const configKeys: Record<string, { option: string; kind: "string" | "int" | "lis
   "self-signed-cert-validity": { option: "selfSignedCertValidity", kind: "int" },
   "peer-cert-allowed-cn": { option: "peerCertAllowedCn", kind: "string" },
   "cipher-suites": { option: "cipherSuites", kind: "list" },
+  ui: { option: "ui", kind: "bool" },
+  "ui-dir": { option: "uiDir", kind: "string" },
   "client-cert-auth": { option: "clientCertAuth", kind: "bool" },
   "peer-cert-file": { option: "peerCertFile", kind: "string" },
   "peer-key-file": { option: "peerKeyFile", kind: "string" },

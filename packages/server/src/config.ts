@@ -84,6 +84,8 @@ export interface ServerConfig {
   peerCertAllowedCn: string;
   /** TLS 1.2 cipher suites, Go names (--cipher-suites); empty = Node's defaults. */
   cipherSuites: string[];
+  /** The dashboard's built files, served at /ui on the client port; "" turns the UI off. */
+  uiDir: string;
   /** Extra URLs serving only /metrics and the health endpoints (--listen-metrics-urls). */
   listenMetricsUrls: string[];
   /** Compare HashKV with the peers on start, before serving (--initial-corrupt-check). */
@@ -137,6 +139,7 @@ export function defaultConfig(name = "default"): ServerConfig {
     selfSignedCertValidity: 1,
     peerCertAllowedCn: "",
     cipherSuites: [],
+    uiDir: "",
   };
 }
 

@@ -72,6 +72,7 @@ import { lockService } from "./api/lock-service.js";
 import { maintenanceService } from "./api/maintenance-service.js";
 import type { RequestContext } from "./api/request-context.js";
 import { type ClientServices, createClientHandler } from "./api/router.js";
+import { staticUi } from "./api/static-ui.js";
 import { WatchHub } from "./api/watch-hub.js";
 import { watchService } from "./api/watch-service.js";
 import { AppliedIndex } from "./applied-index.js";
@@ -620,7 +621,7 @@ export class EtcdServer implements EtcdApi {
     });
     const handler = createClientHandler(services, {
       readMaxBytes: this.config.maxRequestBytes + limits.grpcOverheadBytes,
-      endpoints: [health, m.endpoint()],
+      endpoints: [health, m.endpoint(), ...(this.config.uiDir === "" ? [] : [staticUi(this.config.uiDir)])],
     });
     // --listen-metrics-urls: /metrics and the health endpoints on a port of their own.
     const metricsOnly: RequestHandler = (req, res) => {
