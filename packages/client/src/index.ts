@@ -17,6 +17,18 @@ export type { EtcdClientOptions, GetOptions } from "./client.js";
 export { EtcdClient } from "./client.js";
 export type { Member, MemberListResult } from "./cluster.js";
 export { ClusterClient } from "./cluster.js";
+export { Barrier, DoubleBarrier } from "./concurrency/barrier.js";
+export type { LeaderKey } from "./concurrency/election.js";
+export { Election } from "./concurrency/election.js";
+export { Mutex } from "./concurrency/mutex.js";
+export { PriorityQueue, Queue } from "./concurrency/queue.js";
+export { RWMutex } from "./concurrency/rw-mutex.js";
+export type { ServiceSetEvents } from "./concurrency/service-registry.js";
+export { ServiceRegistry, ServiceWatch } from "./concurrency/service-registry.js";
+export type { SessionOptions } from "./concurrency/session.js";
+export { Session } from "./concurrency/session.js";
+export type { Isolation, STM, STMOptions } from "./concurrency/stm.js";
+export { runSTM, STMConflictError } from "./concurrency/stm.js";
 export type { CallSettings, Credentials, RetryOptions } from "./connection.js";
 export type {
   EndpointTransport,
