@@ -1,0 +1,191 @@
+/**
+ * Session: one run of a command. It owns the output streams, the global options and (lazily) the client
+ * connection, and runs every RPC the way etcdctl's clientv3 does: the command timeout as deadline, the auth
+ * token in the `token` header, and a zap "retrying of unary invoker failed" warning on stderr when a call fails.
+ */
+import { randomUUID } from "node:crypto";
+import { EtcdClient } from "@etcd-ts/client";
+import { Auth } from "@etcd-ts/proto/etcdserverpb";
+import { ExitCode, ExitError } from "./errors.js";
+import type { GlobalOptions } from "./global-options.js";
+import { Code, etcdctlErrorText, grpcStatusText, type RpcFailure, toRpcFailure } from "./rpc-error.js";
+import { zapLine } from "./zap-log.js";
+
+/** Io is where a command reads and writes; tests and the binary provide it. */
+export interface Io {
+  stdout(text: string | Uint8Array): void;
+  stderr(text: string): void;
+  /** readStdin reads all of stdin. */
+  readStdin(): Promise<Buffer>;
+  /** stdinLines yields stdin line by line (interactive txn, watch -i). */
+  stdinLines(): AsyncIterable<string>;
+  /** isTTY tells whether stdout is a terminal (progress bars). */
+  isTTY: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Endpoint as the client package hands it to a call. */
+export type CallEndpoint = Parameters<Parameters<EtcdClient["connection"]["unary"]>[2]>[0];
+/** CallOptions as the client package hands them to a call. */
+export type CallOptions = Parameters<Parameters<EtcdClient["connection"]["unary"]>[2]>[1];
+
+/** UnaryOptions adjust one call. */
+export interface UnaryOptions {
+  /** safe calls may be retried on another endpoint after an Unavailable error. */
+  safe?: boolean;
+  /** endpoint pins the call to one member ("host:port" or URL). */
+  endpoint?: string;
+  /** timeoutMs replaces the command timeout (0: no deadline). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** CallFailed is a failed RPC, already logged, with etcdctl's text for it. */
+export class CallFailed extends Error {
+  readonly failure: RpcFailure;
+  constructor(failure: RpcFailure) {
+    super(etcdctlErrorText(failure));
+    this.failure = failure;
+    this.name = "CallFailed";
+  }
+}
+
+/** Session is the per-run state shared by the commands. */
+export class Session {
+  readonly io: Io;
+  readonly globals: GlobalOptions;
+  private client: EtcdClient | undefined;
+  private token: string | undefined;
+  private readonly clientId = randomUUID();
+
+  constructor(io: Io, globals: GlobalOptions) {
+    this.io = io;
+    this.globals = globals;
+  }
+
+  /** out writes to stdout. */
+  out(text: string | Uint8Array): void {
+    this.io.stdout(text);
+  }
+
+  /** err writes to stderr. */
+  err(text: string): void {
+    this.io.stderr(text);
+  }
+
+  /** target is the grpc target etcdctl's log lines name. */
+  private target(endpoint?: string): string {
+    const first = endpoint ?? this.globals.endpoints[0] ?? "";
+    return `endpoint://client-${this.clientId}/${first.replace(/^[a-z]+:\/\//, "")}`;
+  }
+
+  /** logRetryWarning writes clientv3's warning for a failed unary call. */
+  logRetryWarning(failure: RpcFailure, endpoint?: string): void {
+    this.err(
+      `${zapLine("warn", "clientv3/retry_interceptor.go:62", "retrying of unary invoker failed", [
+        ["target", this.target(endpoint)],
+        ["attempt", 0],
+        ["error", grpcStatusText(failure)],
+      ])}\n`,
+    );
+  }
+
+  /** connection returns the client (opened on first use; authenticated when --user is set). */
+  async connect(endpoints?: string[]): Promise<EtcdClient> {
+    if (this.client !== undefined && endpoints === undefined) return this.client;
+    const client = new EtcdClient({
+      endpoints: endpoints ?? this.globals.endpoints,
+      dialTimeoutMs: this.globals.dialTimeoutMs,
+      keepAliveIntervalMs: Math.max(this.globals.keepAliveTimeMs, 1000),
+      keepAliveTimeoutMs: this.globals.keepAliveTimeoutMs,
+      ...(this.globals.tls === undefined ? {} : { tls: this.globals.tls }),
+    });
+    if (endpoints !== undefined) return client;
+    this.client = client;
+    if (this.globals.user !== "") await this.authenticate(client);
+    return client;
+  }
+
+  private async authenticate(client: EtcdClient): Promise<void> {
+    let name = this.globals.user;
+    let password = this.globals.password;
+    if (password === "") {
+      const colon = name.indexOf(":");
+      if (colon < 0) {
+        password = await this.promptPassword();
+      } else {
+        password = name.slice(colon + 1);
+        name = name.slice(0, colon);
+      }
+    } else if (name.includes(":")) {
+      throw new ExitError(ExitCode.badArgs, "username contains \":\"");
+    }
+    try {
+      const response = await client.connection.unary(true, { timeoutMs: this.globals.dialTimeoutMs + this.globals.commandTimeoutMs }, (ep, call) =>
+        ep.client(Auth).authenticate({ name, password }, call),
+      );
+      this.token = response.token;
+    } catch (thrown) {
+      const failure = toRpcFailure(thrown);
+      if (failure.fromServer) this.logRetryWarning(failure);
+      if (failure.desc === "etcdserver: authentication is not enabled") return;
+      throw new ExitError(ExitCode.badConnection, etcdctlErrorText(failure));
+    }
+  }
+
+  private async promptPassword(): Promise<string> {
+    this.err("Password: ");
+    for await (const line of this.io.stdinLines()) return line;
+    return "";
+  }
+
+  /** withToken adds the auth token to call options. */
+  withToken(options: CallOptions): CallOptions {
+    if (this.token === undefined || this.token === "") return options;
+    return { ...options, headers: { ...(options.headers as Record<string, string> | undefined), token: this.token } };
+  }
+
+  /**
+   * unary runs one RPC with the command timeout. A failure is logged like clientv3 does and thrown as
+   * {@link CallFailed}.
+   */
+  async unary<R>(call: (endpoint: CallEndpoint, options: CallOptions) => Promise<R>, options: UnaryOptions = {}): Promise<R> {
+    const client = await this.connect();
+    const timeoutMs = options.timeoutMs ?? this.globals.commandTimeoutMs;
+    try {
+      return await client.connection.unary(
+        options.safe ?? false,
+        {
+          ...(timeoutMs > 0 ? { timeoutMs } : {}),
+          ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+        },
+        (endpoint, callOptions) => call(endpoint, this.withToken(callOptions)),
+      );
+    } catch (thrown) {
+      const failure = toRpcFailure(thrown);
+      if (failure.code !== Code.Canceled) this.logRetryWarning(failure, options.endpoint);
+      throw new CallFailed(failure);
+    }
+  }
+
+  /** streamTarget finds an endpoint to open a stream on, with the auth token attached. */
+  async streamTarget(signal: AbortSignal): Promise<{ endpoint: CallEndpoint; options: CallOptions }> {
+    const client = await this.connect();
+    const target = await client.connection.streamTarget(signal);
+    return { endpoint: target.endpoint, options: this.withToken(target.options) };
+  }
+
+  /** close drops the connection. */
+  close(): void {
+    this.client?.close();
+    this.client = undefined;
+  }
+}
+
+/** failWith turns a failed call into etcdctl's exit (code 1 unless said otherwise). */
+export function failWith(err: unknown, code: number = ExitCode.error, wrap?: (text: string) => string): never {
+  if (err instanceof ExitError) throw err;
+  const text = err instanceof CallFailed ? err.message : etcdctlErrorText(toRpcFailure(err));
+  throw new ExitError(code, wrap === undefined ? text : wrap(text));
+}
