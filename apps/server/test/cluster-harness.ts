@@ -75,33 +75,14 @@ export class TestCluster {
     };
   }
 
-  #spawn(member: ClusterMember, extra: string[]): void {
-    const child = spawn(
-      process.execPath,
-      [
-        mainJs,
-        "--name",
-        member.name,
-        "--data-dir",
-        member.dataDir,
-        "--listen-client-urls",
-        member.clientUrl,
-        "--advertise-client-urls",
-        member.clientUrl,
-        "--listen-peer-urls",
-        member.listenPeerUrl,
-        "--initial-advertise-peer-urls",
-        member.peerUrl,
-        "--initial-cluster-token",
-        this.#options.token ?? "test-cluster",
-        "--log-level",
-        "warn",
-        ...peerTlsArgs(this.#options.peerTlsDir),
-        ...(this.#options.args ?? []),
-        ...extra,
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
+  /** spawnArgv starts a member from a full etcd-ts argument list (e.g. one a tool printed). */
+  spawnArgv(member: ClusterMember, argv: string[]): void {
+    if (!this.members.includes(member)) this.members.push(member);
+    this.#start(member, argv);
+  }
+
+  #start(member: ClusterMember, argv: string[]): void {
+    const child = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "pipe"] });
     member.process = child;
     member.output = "";
     child.stdout?.on("data", (d: Buffer) => {
@@ -110,6 +91,31 @@ export class TestCluster {
     child.stderr?.on("data", (d: Buffer) => {
       member.output += d.toString();
     });
+  }
+
+  #spawn(member: ClusterMember, extra: string[]): void {
+    this.#start(member, [
+      mainJs,
+      "--name",
+      member.name,
+      "--data-dir",
+      member.dataDir,
+      "--listen-client-urls",
+      member.clientUrl,
+      "--advertise-client-urls",
+      member.clientUrl,
+      "--listen-peer-urls",
+      member.listenPeerUrl,
+      "--initial-advertise-peer-urls",
+      member.peerUrl,
+      "--initial-cluster-token",
+      this.#options.token ?? "test-cluster",
+      "--log-level",
+      "warn",
+      ...peerTlsArgs(this.#options.peerTlsDir),
+      ...(this.#options.args ?? []),
+      ...extra,
+    ]);
   }
 
   /** restart starts a stopped member again on the same data dir. */

@@ -1,3 +1,7 @@
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeCerts } from "./certs.js";
 import {
@@ -12,7 +16,9 @@ import {
   TestCluster,
   WriteLoad,
 } from "./cluster-harness.js";
-import { etcdctl, httpsStatus, tempDir } from "./harness.js";
+import { etcdctl, httpsStatus, mainJs, tempDir } from "./harness.js";
+
+const execFileAsync = promisify(execFile);
 
 // Real etcd-ts processes on loopback. Election timeout 1 s (etcd's default), heartbeat 100 ms.
 const electionMs = 1000;
@@ -199,6 +205,47 @@ describe("a 3-member cluster", () => {
     const hashes = await cluster.waitConverged(cluster.running());
     expect(new Set(hashes).size).toBe(1);
     expect((await keys(fresh, "bulk/")).size).toBe(250);
+  });
+
+  it("rebuilds a damaged member from its peers with one command (tools/cluster/rebuild-member.mjs)", async () => {
+    const damaged = cluster.members[1]!;
+    await cluster.kill(damaged);
+    await cluster.waitForLeader(cluster.running());
+    const script = path.resolve(path.dirname(mainJs), "../../../tools/cluster/rebuild-member.mjs");
+    const args = [
+      script,
+      "--endpoints",
+      cluster
+        .running()
+        .map((m) => m.clientUrl)
+        .join(","),
+      "--name",
+      damaged.name,
+      "--data-dir",
+      damaged.dataDir,
+      "--peer-urls",
+      damaged.peerUrl,
+      "--client-urls",
+      damaged.clientUrl,
+      "--print-only",
+      "--",
+      "--log-level",
+      "warn",
+    ];
+    const { stdout } = await execFileAsync(process.execPath, args, { timeout: 30_000 });
+    expect(stdout).toContain("removing member");
+    expect(stdout).toContain("moved the old data dir to");
+    const aside = fs
+      .readdirSync(path.dirname(damaged.dataDir))
+      .filter((f) => f.startsWith(`${damaged.name}.damaged-`));
+    expect(aside.length).toBe(1);
+    const command = JSON.parse(`[${stdout.trim().split("\n").at(-1)!.split(" ").join(",")}]`) as string[];
+    expect(command).toContain("existing");
+    cluster.spawnArgv(damaged, command.slice(1));
+    await cluster.waitForLeader(cluster.running());
+    const hashes = await cluster.waitConverged(cluster.running());
+    expect(new Set(hashes).size).toBe(1);
+    expect((await keys(damaged, "bulk/")).size).toBe(250);
   });
 });
 

@@ -24,6 +24,8 @@ describe("bad input", () => {
       ...defaultConfig("bad"),
       dataDir,
       listenClientUrls: ["http://127.0.0.1:0"],
+      listenPeerUrls: ["http://127.0.0.1:0"],
+      initialAdvertisePeerUrls: ["http://127.0.0.1:0"],
       advertiseClientUrls: ["http://127.0.0.1:0"],
       heartbeatIntervalMs: 20,
       electionTimeoutMs: 200,

@@ -26,6 +26,8 @@ async function startServer(
     ...defaultConfig("test"),
     dataDir,
     listenClientUrls: ["http://127.0.0.1:0"],
+    listenPeerUrls: ["http://127.0.0.1:0"],
+    initialAdvertisePeerUrls: ["http://127.0.0.1:0"],
     advertiseClientUrls: ["http://127.0.0.1:0"],
     heartbeatIntervalMs: 20,
     electionTimeoutMs: 200,

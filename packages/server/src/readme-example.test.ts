@@ -14,6 +14,8 @@ it("runs the README example", async () => {
     ...defaultConfig("example"),
     dataDir: fs.mkdtempSync(path.join(os.tmpdir(), "etcd-ts-example-")),
     listenClientUrls: ["http://127.0.0.1:0"],
+    listenPeerUrls: ["http://127.0.0.1:0"],
+    initialAdvertisePeerUrls: ["http://127.0.0.1:0"],
     advertiseClientUrls: ["http://127.0.0.1:0"],
     logLevel: "warn",
   });

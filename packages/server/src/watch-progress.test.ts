@@ -18,6 +18,8 @@ it("sends periodic progress notifications to watchers that asked for them", asyn
     ...defaultConfig("progress"),
     dataDir: fs.mkdtempSync(path.join(os.tmpdir(), "etcd-ts-progress-")),
     listenClientUrls: ["http://127.0.0.1:0"],
+    listenPeerUrls: ["http://127.0.0.1:0"],
+    initialAdvertisePeerUrls: ["http://127.0.0.1:0"],
     advertiseClientUrls: ["http://127.0.0.1:0"],
     heartbeatIntervalMs: 20,
     electionTimeoutMs: 200,
