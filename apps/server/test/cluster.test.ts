@@ -323,5 +323,17 @@ describe("a 5-member cluster", () => {
       key: Buffer.from("after-two-down").toString("base64"),
     });
     expect(res.count).toBe("1");
+    // A third member down: no quorum. The rest lose their leader and say so instead of accepting writes.
+    await cluster.kill(survivors[0]!);
+    const last = cluster.running();
+    const deadline = Date.now() + 10 * electionMs;
+    let noLeader = "";
+    while (Date.now() < deadline && !noLeader.includes("etcdserver: no leader")) {
+      noLeader = (await etcdctl(last[0]!.clientUrl, ["put", "no-quorum", "v", "--command-timeout=2s"]))
+        .stderr;
+    }
+    expect(noLeader).toContain("etcdserver: no leader");
+    const health = await fetch(`${last[0]!.clientUrl}/health`);
+    expect(health.status).toBe(503);
   });
 });
