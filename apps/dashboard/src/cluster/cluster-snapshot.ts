@@ -1,0 +1,75 @@
+import { AlarmType, type Member, type StatusResponse } from "@etcd-ts/proto/etcdserverpb";
+import type { EtcdApi } from "../api/etcd-api.js";
+
+/**
+ * StatusSource says where a member's status came from: the member serving the page ("self"), the member's
+ * own client URL ("direct"), or nowhere ("unreachable": typically the browser's same-origin policy, since
+ * etcd's client port sends no CORS headers, or the member is down).
+ */
+export type StatusSource = "self" | "direct" | "unreachable";
+
+/** MemberRow is one member as the cluster view shows it. */
+export interface MemberRow {
+  member: Member;
+  status: StatusResponse | undefined;
+  source: StatusSource;
+  /** error explains an unreachable member. */
+  error: string;
+  isLeader: boolean;
+  alarms: string[];
+}
+
+/** ClusterSnapshot is everything the cluster view shows, fetched in one refresh. */
+export interface ClusterSnapshot {
+  clusterId: bigint;
+  servingMemberId: bigint;
+  leaderId: bigint;
+  revision: bigint;
+  members: MemberRow[];
+  fetchedAt: Date;
+}
+
+/** MEMBER_STATUS_TIMEOUT_MS bounds the status call to each other member (a down member must not stall). */
+export const MEMBER_STATUS_TIMEOUT_MS = 1_500;
+
+/**
+ * fetchClusterSnapshot asks the serving member for the member list, its own status and the alarms, then
+ * asks every other member for its status on its own client URL (`connect(url)`). The leader is the one the
+ * serving member's status names, so it is known even when other members can't be reached.
+ */
+export async function fetchClusterSnapshot(
+  api: EtcdApi,
+  connect: (clientUrl: string) => EtcdApi,
+): Promise<ClusterSnapshot> {
+  const [list, self, alarms] = await Promise.all([
+    api.cluster.memberList({ linearizable: false }),
+    api.maintenance.status({}),
+    api.maintenance.alarm({}),
+  ]);
+  const servingMemberId = self.header?.memberId ?? 0n;
+  const alarmsOf = (id: bigint) =>
+    alarms.alarms.filter((a) => a.memberID === id).map((a) => AlarmType[a.alarm] ?? String(a.alarm));
+  const members = await Promise.all(
+    list.members.map(async (member): Promise<MemberRow> => {
+      const row = { member, isLeader: member.ID === self.leader, alarms: alarmsOf(member.ID) };
+      if (member.ID === servingMemberId) return { ...row, status: self, source: "self", error: "" };
+      const url = member.clientURLs[0];
+      if (url === undefined)
+        return { ...row, status: undefined, source: "unreachable", error: "not started" };
+      try {
+        const status = await connect(url).maintenance.status({}, { timeoutMs: MEMBER_STATUS_TIMEOUT_MS });
+        return { ...row, status, source: "direct", error: "" };
+      } catch (err) {
+        return { ...row, status: undefined, source: "unreachable", error: (err as Error).message };
+      }
+    }),
+  );
+  return {
+    clusterId: self.header?.clusterId ?? 0n,
+    servingMemberId,
+    leaderId: self.leader,
+    revision: self.header?.revision ?? 0n,
+    members,
+    fetchedAt: new Date(),
+  };
+}

@@ -1,0 +1,42 @@
+import { type Message, MessageType } from "@etcd-ts/raft";
+
+/** MessageKind groups raft message types by what the playground's legend shows. */
+export type MessageKind = "vote" | "append" | "heartbeat" | "proposal" | "other";
+
+/** messageKind classifies a message for its color. */
+export function messageKind(m: Message): MessageKind {
+  switch (m.type) {
+    case MessageType.MsgVote:
+    case MessageType.MsgVoteResp:
+    case MessageType.MsgPreVote:
+    case MessageType.MsgPreVoteResp:
+      return "vote";
+    case MessageType.MsgApp:
+    case MessageType.MsgAppResp:
+    case MessageType.MsgSnap:
+      return "append";
+    case MessageType.MsgHeartbeat:
+    case MessageType.MsgHeartbeatResp:
+      return "heartbeat";
+    case MessageType.MsgProp:
+      return "proposal";
+    default:
+      return "other";
+  }
+}
+
+/** isResponse tells whether a message answers another (drawn hollow). */
+export function isResponse(m: Message): boolean {
+  return (
+    m.type === MessageType.MsgVoteResp ||
+    m.type === MessageType.MsgPreVoteResp ||
+    m.type === MessageType.MsgAppResp ||
+    m.type === MessageType.MsgHeartbeatResp ||
+    m.type === MessageType.MsgReadIndexResp
+  );
+}
+
+/** termColor gives each term its own hue, so log entries of one term share a color. */
+export function termColor(term: number, lightness = 62): string {
+  return `hsl(${(term * 67) % 360} 70% ${lightness}%)`;
+}
