@@ -82,3 +82,49 @@ describe("auth with etcdctl", () => {
     expect(files.some((f) => fs.readFileSync(f).includes(Buffer.from("carol")))).toBe(true);
   });
 });
+
+describe("logs", () => {
+  it("never contain a password or a token, even at debug level", async () => {
+    // Debug logs: the most a member ever writes.
+    const member = await startMember({
+      dataDir: tempDir("auth-logs"),
+      args: ["--bcrypt-cost", "4", "--log-level", "debug"],
+    });
+    try {
+      const ctl = (args: string[]) => etcdctl(member.endpoint, args);
+      const password = "Sup3r-Secret-Passw0rd";
+      for (const step of [
+        ["user", "add", "root", "--new-user-password=root-Passw0rd"],
+        ["user", "add", "carol", `--new-user-password=${password}`],
+        ["auth", "enable"],
+      ]) {
+        const res = await ctl(step);
+        expect(res.code, res.stderr).toBe(0);
+      }
+      // carol may read her own user (she has no key permissions).
+      const own = await ctl(["user", "get", "carol", `--user=carol:${password}`]);
+      expect(own.code, own.stderr).toBe(0);
+      expect((await ctl(["get", "x", "--user=carol:wrong-Passw0rd-guess"])).code).not.toBe(0);
+      const auth = await fetch(`http://${member.endpoint}/v3/auth/authenticate`, {
+        method: "POST",
+        body: JSON.stringify({ name: "carol", password }),
+      });
+      const { token } = (await auth.json()) as { token: string };
+      expect(token.length).toBeGreaterThan(10);
+      const read = await fetch(`http://${member.endpoint}/v3/kv/range`, {
+        method: "POST",
+        headers: { authorization: token },
+        body: JSON.stringify({ key: "eA==" }),
+      });
+      expect(read.status).toBe(403); // a valid token, but no permission on the key
+      await member.stop();
+      const logs = member.output();
+      expect(logs).toContain('"level":"info"'); // the logs were captured at debug level
+      for (const secret of [password, "wrong-Passw0rd-guess", "root-Passw0rd", token]) {
+        expect(logs).not.toContain(secret);
+      }
+    } finally {
+      await member.stop();
+    }
+  });
+});

@@ -144,7 +144,7 @@ export const serverVersion = "3.6.0";
  */
 export class EtcdServer implements EtcdApi {
   readonly config: ServerConfig;
-  readonly logger: Logger;
+  logger: Logger;
 
   #backend!: Backend;
   #wal!: Wal;
@@ -214,7 +214,17 @@ export class EtcdServer implements EtcdApi {
     validateConfig(config);
     this.config = config;
     this.#fatal = options.onFatal;
-    this.logger = pino({ name: "etcd-ts", level: config.logLevel }, pino.destination(2));
+    // JSON lines shaped like etcd's zap logs: {"level":"info","ts":"…","msg":"…", …fields}.
+    this.logger = pino(
+      {
+        level: config.logLevel,
+        base: { name: config.name },
+        messageKey: "msg",
+        formatters: { level: (label) => ({ level: label }) },
+        timestamp: () => `,"ts":"${new Date().toISOString()}"`,
+      },
+      pino.destination(2),
+    );
   }
 
   /** memberId is this member's id (known after start). */
@@ -379,6 +389,7 @@ export class EtcdServer implements EtcdApi {
       storage.append(entries);
     }
     this.#term = hardState.term;
+    this.logger = this.logger.child({ "local-member-id": this.#memberId.toString(16) });
 
     await this.#openStores();
     this.#metrics = new ServerMetrics({
@@ -485,12 +496,7 @@ export class EtcdServer implements EtcdApi {
     await this.#serve();
     this.#startAutoCompaction();
     this.logger.info(
-      {
-        name: this.config.name,
-        memberId: this.#memberId.toString(16),
-        clusterId: this.#clusterId.toString(16),
-        dataDir: this.config.dataDir,
-      },
+      { clusterId: this.#clusterId.toString(16), dataDir: this.config.dataDir },
       "member started",
     );
   }
