@@ -102,6 +102,7 @@ export function figures(result, metric) {
     p50Ms: p(50),
     p99Ms: p(99),
     errors,
+    errorMessages: stats.errors,
     operations: stats.count,
     clientCpuPercent: result.clientCpu.percentOfOneCore,
   };
@@ -211,7 +212,7 @@ async function compareSize(size, rounds, quick, root, log) {
           log(
             `  ${size}m r${round + 1} ${w.id.padEnd(16)} ${kind.padEnd(8)} ${f.throughput.toFixed(0).padStart(7)}/s` +
               `  p50 ${f.p50Ms.toFixed(2)} ms  p99 ${f.p99Ms.toFixed(2)} ms  client CPU ${f.clientCpuPercent.toFixed(0)}%` +
-              `  server CPU ${serverCpuSeconds.toFixed(1)} s${f.errors > 0 ? `  ERRORS ${f.errors}` : ""}`,
+              `  server CPU ${serverCpuSeconds.toFixed(1)} s${f.errors > 0 ? `  ERRORS ${JSON.stringify(f.errorMessages)}` : ""}`,
           );
         }
       }

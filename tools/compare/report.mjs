@@ -22,6 +22,17 @@ function tableFor(rows) {
     const errors = e.errors + t.errors > 0 ? ` (errors: etcd ${e.errors}, etcd-ts ${t.errors})` : "";
     out += `| ${r.label}${errors} | ${fmt(e.throughput)}${unit} | ${fmt(t.throughput)}${unit} | ${ratio(t.throughput, e.throughput)} | ${fmt(e.p50Ms, 2)} ms | ${fmt(t.p50Ms, 2)} ms | ${fmt(e.p99Ms, 2)} ms | ${fmt(t.p99Ms, 2)} ms | ${ratio(t.p99Ms, e.p99Ms)} |\n`;
   }
+  const notes = [];
+  for (const r of rows) {
+    for (const kind of ["etcd", "etcd-ts"]) {
+      const messages = {};
+      for (const round of r[kind].rounds ?? []) {
+        for (const [m, n] of Object.entries(round.errorMessages ?? {})) messages[m] = (messages[m] ?? 0) + n;
+      }
+      for (const [m, n] of Object.entries(messages)) notes.push(`- ${r.label}, ${kind}: ${n} x \`${m}\``);
+    }
+  }
+  if (notes.length > 0) out += `\nFailed requests (all rounds):\n\n${notes.join("\n")}\n`;
   return out;
 }
 
