@@ -141,4 +141,33 @@ describe("dashboard against a real etcd-ts member", () => {
     await shot("playground.png");
     expect(pageErrors).toEqual([]);
   });
+
+  it("with auth enabled, the key browser needs a sign-in and then reads and writes as that user", async () => {
+    await etcdctl(member!.url, ["user", "add", "root", "--new-user-password=dashboard-pw"]);
+    await etcdctl(member!.url, ["auth", "enable"]);
+    await page.goto(`${base}/ui/#/keys?prefix=/dashboard/`);
+    await expect
+      .poll(() => page.locator(".status-line.error").textContent())
+      .toMatch(/user name|permission|auth/i);
+    await page.getByRole("button", { name: "Sign in (auth)" }).click();
+    await page.locator('.sign-in input[name="user"]').fill("root");
+    await page.locator('.sign-in input[name="password"]').fill("dashboard-pw");
+    await page.locator('.sign-in button[type="submit"]').click();
+    await page.locator(".sign-in").getByText("signed in as root").waitFor();
+    await page.locator('li[data-key="/dashboard/greeting"] button').click();
+    await expect.poll(() => page.getByTestId("key-value").textContent()).toBe("hello again");
+    await page.getByTestId("delete-key").click();
+    await page.getByTestId("confirm-ok").click();
+    await expect.poll(() => page.locator('li[data-key="/dashboard/greeting"]').count()).toBe(0);
+    const left = await etcdctl(member!.url, [
+      "--user=root:dashboard-pw",
+      "get",
+      "/dashboard/",
+      "--prefix",
+      "--keys-only",
+    ]);
+    expect(left.trim()).toBe("/dashboard/from-ui");
+    await shot("keys-auth.png");
+    expect(pageErrors).toEqual([]);
+  });
 });

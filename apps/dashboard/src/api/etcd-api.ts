@@ -1,6 +1,7 @@
 import { type Client, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
-import { Cluster, KV, Lease, Maintenance } from "@etcd-ts/proto/etcdserverpb";
+import { Auth, Cluster, KV, Lease, Maintenance } from "@etcd-ts/proto/etcdserverpb";
+import type { AuthSession } from "./auth-session.js";
 
 /** EtcdApi is the set of etcd v3 services the dashboard calls on one member. */
 export interface EtcdApi {
@@ -10,6 +11,9 @@ export interface EtcdApi {
   readonly cluster: Client<typeof Cluster>;
   readonly maintenance: Client<typeof Maintenance>;
   readonly lease: Client<typeof Lease>;
+  readonly auth: Client<typeof Auth>;
+  /** session carries the auth token, if the user signed in. */
+  readonly session: AuthSession | undefined;
 }
 
 /** DEFAULT_RPC_TIMEOUT_MS bounds every unary call of the dashboard. */
@@ -20,13 +24,24 @@ export const DEFAULT_RPC_TIMEOUT_MS = 5_000;
  * fetch), which the etcd-ts client port serves next to gRPC. The messages are the generated etcdserverpb
  * types, so int64 fields (revisions, ids, sizes) arrive as bigint.
  */
-export function createEtcdApi(baseUrl: string, timeoutMs = DEFAULT_RPC_TIMEOUT_MS): EtcdApi {
-  const transport = createConnectTransport({ baseUrl, useBinaryFormat: true, defaultTimeoutMs: timeoutMs });
+export function createEtcdApi(
+  baseUrl: string,
+  session?: AuthSession,
+  timeoutMs = DEFAULT_RPC_TIMEOUT_MS,
+): EtcdApi {
+  const transport = createConnectTransport({
+    baseUrl,
+    useBinaryFormat: true,
+    defaultTimeoutMs: timeoutMs,
+    interceptors: session === undefined ? [] : [session.interceptor],
+  });
   return {
     baseUrl,
     kv: createClient(KV, transport),
     cluster: createClient(Cluster, transport),
     maintenance: createClient(Maintenance, transport),
     lease: createClient(Lease, transport),
+    auth: createClient(Auth, transport),
+    session,
   };
 }

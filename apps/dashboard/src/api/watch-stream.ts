@@ -23,6 +23,7 @@ export async function openWatchStream(
   target: WatchTarget,
   onResponse: (response: WatchResponse) => void,
   signal: AbortSignal,
+  token?: string,
 ): Promise<void> {
   const request = create(WatchRequestSchema, {
     requestUnion: {
@@ -37,7 +38,7 @@ export async function openWatchStream(
   });
   const res = await fetch(new URL("/v3/watch", baseUrl), {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...(token === undefined ? {} : { authorization: token }) },
     body: JSON.stringify(toJson(WatchRequestSchema, request)),
     signal,
   });

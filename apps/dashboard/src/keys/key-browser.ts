@@ -49,6 +49,8 @@ export class KeyBrowser implements View {
 
   mount(container: HTMLElement, params: URLSearchParams): void {
     this.#mounted = true;
+    this.#feed.length = 0;
+    this.#selected = undefined;
     const putKey = h("input", { type: "text", name: "key", placeholder: "key", "data-testid": "put-key" });
     const putValue = h("textarea", {
       name: "value",
@@ -427,6 +429,7 @@ export class KeyBrowser implements View {
               }
             },
             abort.signal,
+            this.api.session?.token,
           );
         } catch (err) {
           if (abort.signal.aborted) return;

@@ -36,7 +36,10 @@ export function isResponse(m: Message): boolean {
   );
 }
 
-/** termColor gives each term its own hue, so log entries of one term share a color. */
-export function termColor(term: number, lightness = 62): string {
-  return `hsl(${(term * 67) % 360} 70% ${lightness}%)`;
+/** TERM_COLORS are distinct, readable colors; consecutive terms never share one. */
+const TERM_COLORS = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#e15759", "#76b7b2", "#9c755f", "#edc948"];
+
+/** termColor gives each term its own color, so log entries of one term share a color. */
+export function termColor(term: number): string {
+  return TERM_COLORS[term % TERM_COLORS.length]!;
 }

@@ -28,6 +28,13 @@ export class Router {
     this.#show();
   }
 
+  /** refresh mounts the current view again (e.g. after signing in, so it reloads with the new token). */
+  refresh(): void {
+    this.#current?.unmount();
+    this.#current = undefined;
+    this.#show();
+  }
+
   #show(): void {
     const hash = location.hash.replace(/^#/, "");
     const [path = "", query = ""] = hash.split("?", 2);
