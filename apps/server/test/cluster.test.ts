@@ -97,6 +97,28 @@ describe("a 3-member cluster", () => {
     await expectSameData(cluster, cluster.members, new Set(["via/m1", "via/m2", "via/m3"]), "via/");
   });
 
+  it("accepts on every member an auth token that one member issued", async () => {
+    const [m1, m2, m3] = cluster.members as [ClusterMember, ClusterMember, ClusterMember];
+    for (const step of [
+      ["user", "add", "root", "--new-user-password=rootpw"],
+      ["auth", "enable"],
+    ]) {
+      const res = await etcdctl(m1.clientUrl, step);
+      expect(res.code, res.stderr).toBe(0);
+    }
+    const { token } = await gateway(m1, "auth/authenticate", { name: "root", password: "rootpw" });
+    for (const member of [m2, m3]) {
+      const res = await fetch(`${member.clientUrl}/v3/kv/put`, {
+        method: "POST",
+        headers: { authorization: token },
+        body: JSON.stringify({ key: Buffer.from(`auth/${member.name}`).toString("base64"), value: "eA==" }),
+      });
+      expect(res.status, await res.text()).toBe(200);
+    }
+    const disable = await etcdctl(m3.clientUrl, ["auth", "disable", "--user=root:rootpw"]);
+    expect(disable.code, disable.stderr).toBe(0);
+  });
+
   it("moves the leadership to another voter (move-leader)", async () => {
     const leader = await cluster.waitForLeader(cluster.members);
     const target = cluster.members.find((m) => m !== leader)!;
