@@ -5,7 +5,8 @@
 //
 //   node tools/compare/compare.mjs                      # full run (several minutes), writes docs/benchmarks.md
 //   node tools/compare/compare.mjs --quick --out /tmp/b.md   # 1 member, tiny totals (the test uses this)
-//   options: --rounds N  --keys N  --sizes 1,3  --out FILE  --json FILE  --no-profile  --notes FILE
+//   options: --rounds N  --keys N  --sizes 1,3  --out FILE  --json FILE  --[no-]profile  --profile-workload ID@SIZE,...
+//            --notes FILE
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
@@ -42,6 +43,9 @@ export const SAME_FLAGS = [
   "--election-timeout",
   "1000",
 ];
+
+/** DEFAULT_PROFILES are the runs profiled by default: workload id @ cluster size (the leader's profile). */
+const DEFAULT_PROFILES = "put-256@1,range-l@3";
 
 /** KINDS in the order of the first round; later rounds alternate. */
 const KINDS = /** @type {const} */ (["etcd", "etcd-ts"]);
@@ -155,8 +159,9 @@ function median(values) {
  * @param {number} size
  * @param {string} root
  */
-async function startSystem(kind, size, root) {
+async function startSystem(kind, size, root, more = {}) {
   return startCluster({
+    ...more,
     kind,
     size,
     baseDir: path.join(root, `${kind}-${size}`),
@@ -181,7 +186,7 @@ function serverCpu(cluster) {
  * compareSize runs every workload on a `size`-member etcd and etcd-ts, `rounds` times, alternating which
  * system goes first.
  */
-async function compareSize(size, rounds, quick, root, log) {
+async function compareSize(size, rounds, quick, root, log, loads) {
   const list = workloads(quick);
   /** @type {Record<string, Record<string, any[]>>} */
   const samples = {};
@@ -208,7 +213,8 @@ async function compareSize(size, rounds, quick, root, log) {
           const serverCpuSeconds = serverCpu(cluster) - cpuBefore;
           samples[w.id] ??= {};
           samples[w.id][kind] ??= [];
-          samples[w.id][kind].push({ ...f, serverCpuSeconds, wallSeconds });
+          samples[w.id][kind].push({ ...f, serverCpuSeconds, wallSeconds, loadAverage: os.loadavg()[0] });
+          loads.push(os.loadavg()[0]);
           log(
             `  ${size}m r${round + 1} ${w.id.padEnd(16)} ${kind.padEnd(8)} ${f.throughput.toFixed(0).padStart(7)}/s` +
               `  p50 ${f.p50Ms.toFixed(2)} ms  p99 ${f.p99Ms.toFixed(2)} ms  client CPU ${f.clientCpuPercent.toFixed(0)}%` +
@@ -312,38 +318,59 @@ async function measureKeys(kind, keys, root, log) {
 }
 
 /**
- * profileEtcdTs runs one workload against a 1-member etcd-ts started with --cpu-prof and summarizes the profile.
+ * childPid returns the first child of a process (the server under cpu-prof-wrapper), or undefined.
+ * @param {number | undefined} pid
  */
-async function profileEtcdTs(workloadId, quick, root, log) {
+function childPid(pid) {
+  try {
+    const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/);
+    return children[0] === undefined || children[0] === "" ? undefined : Number(children[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * profileEtcdTs runs one workload against a `size`-member etcd-ts whose members run under `node --cpu-prof`,
+ * and summarizes the leader's profile.
+ * @param {string} workloadId
+ * @param {number} size
+ */
+async function profileEtcdTs(workloadId, size, quick, root, log) {
   const w = workloads(quick).find((x) => x.id === workloadId);
   if (w === undefined) throw new Error(`no workload ${workloadId}`);
-  const profDir = path.join(root, "profile");
+  const profDir = path.join(root, `profile-${workloadId}-${size}`);
   fs.mkdirSync(profDir, { recursive: true });
-  const saved = process.env.NODE_OPTIONS;
-  process.env.NODE_OPTIONS = `${saved ?? ""} --cpu-prof --cpu-prof-dir=${profDir}`.trim();
+  const saved = process.env.COMPARE_CPU_PROF_DIR;
+  process.env.COMPARE_CPU_PROF_DIR = profDir;
   let cluster;
   try {
-    cluster = await startSystem("etcd-ts", 1, path.join(root, "profiled"));
+    cluster = await startSystem("etcd-ts", size, path.join(root, `profiled-${workloadId}-${size}`), {
+      etcdTsMain: path.join(here, "cpu-prof-wrapper.mjs"),
+    });
   } finally {
-    if (saved === undefined) delete process.env.NODE_OPTIONS;
-    else process.env.NODE_OPTIONS = saved;
+    if (saved === undefined) delete process.env.COMPARE_CPU_PROF_DIR;
+    else process.env.COMPARE_CPU_PROF_DIR = saved;
   }
   let result;
+  let leaderPid;
   try {
     await gatewayPost(cluster.running()[0].clientUrl, "/v3/kv/put", {
       key: b64(RANGE_KEY),
       value: b64("v".repeat(256)),
     });
+    leaderPid = childPid((await cluster.leader())?.pid);
     result = figures(await runBench(endpointsOf(cluster), w.args, { leader: w.leader }), w.metric);
-    log(`  profiled ${w.id}: ${result.throughput.toFixed(0)}/s`);
+    log(`  profiled ${w.id} on ${size} member(s): ${result.throughput.toFixed(0)}/s`);
     await cluster.stop("SIGTERM");
   } finally {
     await cluster.cleanup();
   }
-  const file = fs.readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
-  if (file === undefined) return { workload: w, result, summary: undefined };
+  const files = fs.readdirSync(profDir).filter((f) => f.endsWith(".cpuprofile"));
+  const file = files.find((f) => leaderPid !== undefined && f.includes(`.${leaderPid}.`)) ?? files[0];
+  if (file === undefined) return { workload: w, size, result, summary: undefined };
   const summary = summarizeProfile(path.join(profDir, file), 20);
-  return { workload: w, result, summary, markdown: formatSummary(summary) };
+  return { workload: w, size, result, summary, markdown: formatSummary(summary) };
 }
 
 /**
@@ -363,14 +390,20 @@ export async function compare(options = {}) {
   try {
     const machine = machineInfo();
     const bySize = [];
-    for (const size of sizes) bySize.push({ size, rows: await compareSize(size, rounds, quick, root, log) });
+    /** 1-minute load average after each run: other processes on the machine skew the figures */
+    const loads = [];
+    for (const size of sizes)
+      bySize.push({ size, rows: await compareSize(size, rounds, quick, root, log, loads) });
     log(`loading ${keys} keys into each system (1 member)`);
     const keyResults = {};
     for (const kind of KINDS) keyResults[kind] = await measureKeys(kind, keys, root, log);
-    let profile;
+    const profiles = [];
     if (options.profile ?? !quick) {
-      log(`profiling etcd-ts under ${options.profileWorkload ?? "put-256"}`);
-      profile = await profileEtcdTs(options.profileWorkload ?? "put-256", quick, root, log);
+      for (const spec of (options.profileWorkload ?? DEFAULT_PROFILES).split(",")) {
+        const [id, size] = spec.split("@");
+        log(`profiling etcd-ts under ${id} on ${size ?? 1} member(s)`);
+        profiles.push(await profileEtcdTs(id, Number(size ?? 1), quick, root, log));
+      }
     }
     return {
       machine,
@@ -379,7 +412,8 @@ export async function compare(options = {}) {
       sameFlags: SAME_FLAGS,
       bySize,
       keys: { requested: keys, ...keyResults },
-      profile,
+      profiles,
+      loadAverage: { min: Math.min(...loads), median: median(loads), max: Math.max(...loads) },
       minutes: (performance.now() - started) / 60_000,
     };
   } finally {
@@ -397,6 +431,7 @@ async function main() {
       out: { type: "string" },
       json: { type: "string" },
       notes: { type: "string" },
+      profile: { type: "boolean", default: false },
       "no-profile": { type: "boolean", default: false },
       "profile-workload": { type: "string" },
     },
@@ -406,7 +441,7 @@ async function main() {
     rounds: values.rounds === undefined ? undefined : Number(values.rounds),
     keys: values.keys === undefined ? undefined : Number(values.keys),
     sizes: values.sizes === undefined ? undefined : values.sizes.split(",").map(Number),
-    profile: values["no-profile"] ? false : undefined,
+    profile: values.profile ? true : values["no-profile"] ? false : undefined,
     profileWorkload: values["profile-workload"],
   });
   const notes = values.notes === undefined ? undefined : fs.readFileSync(values.notes, "utf8");

@@ -82,6 +82,10 @@ export function renderMarkdown(results, options = {}) {
   out += `- CPU: ${m.cpuModel}, \`nproc\` = ${m.nproc}\n`;
   out += `- Kernel: ${m.kernel}\n`;
   out += `- Node.js ${m.node}; etcd: ${m.etcd}\n`;
+  if (results.loadAverage !== undefined) {
+    const l = results.loadAverage;
+    out += `- 1-minute load average after each benchmark run: min ${l.min.toFixed(2)}, median ${l.median.toFixed(2)}, max ${l.max.toFixed(2)} (the benchmark itself keeps about 2 busy; more means other work shared the cores)\n`;
+  }
   out += `- \`free -g\`:\n\n\`\`\`\n${m.free}\n\`\`\`\n\n`;
   out += "## Method\n\n";
   out += `- Both systems run on this machine on loopback with the same flags: \`${results.sameFlags.join(" ")}\`, data dirs in the same temp folder (same filesystem), log level warn.\n`;
@@ -115,10 +119,10 @@ export function renderMarkdown(results, options = {}) {
   out += "## Targets\n\n";
   out += targets(results);
   out += "\n";
-  if (results.profile?.markdown !== undefined) {
-    const p = results.profile;
-    out += `## Profile of etcd-ts under "${p.workload.label}" (1 member)\n\n`;
-    out += `\`node --cpu-prof\` of the etcd-ts process for its whole life (start, the run at ${fmt(p.result.throughput)}/s, stop), summarized by \`tools/compare/profile-summary.mjs\`. Self time: where the CPU was when sampled.\n\n`;
+  for (const p of results.profiles ?? []) {
+    if (p.markdown === undefined) continue;
+    out += `## Profile of etcd-ts under "${p.workload.label}" (${p.size} member${p.size === 1 ? "" : "s"}, the leader)\n\n`;
+    out += `\`node --cpu-prof\` of the etcd-ts leader for its whole life (start, the run at ${fmt(p.result.throughput)}/s, stop), summarized by \`tools/compare/profile-summary.mjs\`. Self time: where the CPU was when sampled; idle is time the process waited.\n\n`;
     out += p.markdown;
     out += "\n";
   }
