@@ -1,4 +1,4 @@
-import { ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Progress } from "./progress.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import type { Report } from "./report.js";
@@ -15,9 +15,12 @@ export interface ClosedLoop {
   readonly operation: (client: number, i: number) => Promise<unknown>;
 }
 
-/** errorMessage is the text an error is counted under in the error distribution. */
+/**
+ * errorMessage is the text an error is counted under in the error distribution: for an RPC error, grpc-go's
+ * wording as etcd's benchmark prints it ("rpc error: code = Unavailable desc = etcdserver: request timed out").
+ */
 export function errorMessage(err: unknown): string {
-  if (err instanceof ConnectError) return `rpc error: code = ${err.code} desc = ${err.rawMessage}`;
+  if (err instanceof ConnectError) return `rpc error: code = ${Code[err.code]} desc = ${err.rawMessage}`;
   return err instanceof Error ? err.message : String(err);
 }
 

@@ -45,12 +45,12 @@ describe("Report", () => {
     const clock = fakeClock();
     const report = new Report("put", clock.now);
     report.record(5);
-    report.recordError("rpc error: code = 14 desc = unavailable");
-    report.recordError("rpc error: code = 14 desc = unavailable");
+    report.recordError("rpc error: code = Unavailable desc = unavailable");
+    report.recordError("rpc error: code = Unavailable desc = unavailable");
     clock.advance(1000);
     const stats = report.finish();
     expect(stats.count).toBe(1);
-    expect(stats.errors).toEqual({ "rpc error: code = 14 desc = unavailable": 2 });
+    expect(stats.errors).toEqual({ "rpc error: code = Unavailable desc = unavailable": 2 });
   });
 
   it("percentiles stay within 0.1% of a sorted reference (randomized, seeded)", () => {

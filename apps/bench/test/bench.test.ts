@@ -1,8 +1,10 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BenchContext } from "../src/bench-context.js";
+import { errorMessage } from "../src/closed-loop.js";
 import { runLeaseKeepalive } from "../src/commands/lease-keepalive.js";
 import { runPut } from "../src/commands/put.js";
 import { runRange } from "../src/commands/range.js";
@@ -184,6 +186,22 @@ describe.each(["etcd-ts", "etcd"] as const)("every subcommand against a single %
   it("watch-latency: one sample per watcher and put", async () => {
     const result = await runWatchLatency(ctx, { total: 40, putRate: 1000, keySize: 32, valSize: 32 });
     expectStats(result.sections[0]!.stats, 40 * 8);
+  });
+
+  it("a failed call surfaces etcd's error code and message through the lean transport", async () => {
+    const err = await ctx
+      .kv(0)
+      .put({ key: new Uint8Array(), value: new Uint8Array([1]) })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(err).toBeInstanceOf(ConnectError);
+    expect((err as ConnectError).code).toBe(Code.InvalidArgument);
+    expect((err as ConnectError).rawMessage).toBe("etcdserver: key is not provided");
+    expect(errorMessage(err)).toBe(
+      "rpc error: code = InvalidArgument desc = etcdserver: key is not provided",
+    );
   });
 
   it("the CLI prints etcd's text report, and --json", async () => {
