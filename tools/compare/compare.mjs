@@ -6,7 +6,7 @@
 //   node tools/compare/compare.mjs                      # full run (several minutes), writes docs/benchmarks.md
 //   node tools/compare/compare.mjs --quick --out /tmp/b.md   # 1 member, tiny totals (the test uses this)
 //   options: --rounds N  --keys N  --sizes 1,3  --out FILE  --json FILE  --[no-]profile  --profile-workload ID@SIZE,...
-//            --notes FILE
+//            --notes FILE  --from-json FILE (re-render a saved --json run, e.g. with --notes)
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
@@ -434,16 +434,21 @@ async function main() {
       profile: { type: "boolean", default: false },
       "no-profile": { type: "boolean", default: false },
       "profile-workload": { type: "string" },
+      "from-json": { type: "string" },
     },
   });
-  const results = await compare({
-    quick: values.quick,
-    rounds: values.rounds === undefined ? undefined : Number(values.rounds),
-    keys: values.keys === undefined ? undefined : Number(values.keys),
-    sizes: values.sizes === undefined ? undefined : values.sizes.split(",").map(Number),
-    profile: values.profile ? true : values["no-profile"] ? false : undefined,
-    profileWorkload: values["profile-workload"],
-  });
+  // --from-json re-renders the page from a saved run (e.g. to add --notes) without running anything.
+  const results =
+    values["from-json"] !== undefined
+      ? JSON.parse(fs.readFileSync(values["from-json"], "utf8"))
+      : await compare({
+          quick: values.quick,
+          rounds: values.rounds === undefined ? undefined : Number(values.rounds),
+          keys: values.keys === undefined ? undefined : Number(values.keys),
+          sizes: values.sizes === undefined ? undefined : values.sizes.split(",").map(Number),
+          profile: values.profile ? true : values["no-profile"] ? false : undefined,
+          profileWorkload: values["profile-workload"],
+        });
   const notes = values.notes === undefined ? undefined : fs.readFileSync(values.notes, "utf8");
   const out = values.out ?? path.join(REPO_ROOT, "docs/benchmarks.md");
   fs.mkdirSync(path.dirname(out), { recursive: true });

@@ -57,7 +57,7 @@ export function dirBytes(dir) {
 
 function run(command, args) {
   try {
-    return execFileSync(command, args, { encoding: "utf8" }).trim();
+    return execFileSync(command, args, { encoding: "utf8" }).trimEnd();
   } catch {
     return "(unavailable)";
   }
@@ -82,6 +82,9 @@ export function machineInfo(etcdBin = "etcd") {
     free: run("free", ["-g"]),
     kernel: `${os.type()} ${os.release()}`,
     node: process.version,
-    etcd: run(etcdBin, ["--version"]).split("\n").slice(0, 3).join("; "),
+    etcd: run(etcdBin, ["--version"])
+      .split("\n")
+      .filter((l) => !l.startsWith("Git SHA"))
+      .join("; "),
   };
 }
