@@ -33,14 +33,18 @@ export interface ClusterSnapshot {
 export const MEMBER_STATUS_TIMEOUT_MS = 1_500;
 
 /**
- * fetchClusterSnapshot asks the serving member for the member list, its own status and the alarms, then
- * asks every other member for its status on its own client URL (`connect(url)`). The leader is the one the
- * serving member's status names, so it is known even when other members can't be reached.
+ * DirectStatus decides how other members are asked: `connect(url)` gives a client for a member's client
+ * URL, or a string (the reason) to skip the member this time, e.g. because it just failed.
  */
-export async function fetchClusterSnapshot(
-  api: EtcdApi,
-  connect: (clientUrl: string) => EtcdApi,
-): Promise<ClusterSnapshot> {
+export type DirectStatus = (clientUrl: string) => EtcdApi | string;
+
+/**
+ * fetchClusterSnapshot asks the serving member for the member list, its own status and the alarms, then
+ * asks every other member for its status on its own client URL (through `direct`). The leader is the one
+ * the serving member's status names, so it is known even when other members can't be reached. Members
+ * are sorted by name.
+ */
+export async function fetchClusterSnapshot(api: EtcdApi, direct: DirectStatus): Promise<ClusterSnapshot> {
   const [list, self, alarms] = await Promise.all([
     api.cluster.memberList({ linearizable: false }),
     api.maintenance.status({}),
@@ -56,8 +60,11 @@ export async function fetchClusterSnapshot(
       const url = member.clientURLs[0];
       if (url === undefined)
         return { ...row, status: undefined, source: "unreachable", error: "not started" };
+      const client = direct(url);
+      if (typeof client === "string")
+        return { ...row, status: undefined, source: "unreachable", error: client };
       try {
-        const status = await connect(url).maintenance.status({}, { timeoutMs: MEMBER_STATUS_TIMEOUT_MS });
+        const status = await client.maintenance.status({}, { timeoutMs: MEMBER_STATUS_TIMEOUT_MS });
         return { ...row, status, source: "direct", error: "" };
       } catch (err) {
         return { ...row, status: undefined, source: "unreachable", error: (err as Error).message };
@@ -69,7 +76,9 @@ export async function fetchClusterSnapshot(
     servingMemberId,
     leaderId: self.leader,
     revision: self.header?.revision ?? 0n,
-    members,
+    members: members.sort((a, b) =>
+      a.member.name < b.member.name ? -1 : a.member.name > b.member.name ? 1 : 0,
+    ),
     fetchedAt: new Date(),
   };
 }

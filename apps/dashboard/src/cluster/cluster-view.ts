@@ -6,6 +6,8 @@ import { type ClusterSnapshot, fetchClusterSnapshot, type MemberRow } from "./cl
 
 /** CLUSTER_REFRESH_MS is how often the cluster view refreshes while it is shown. */
 export const CLUSTER_REFRESH_MS = 2_000;
+/** DIRECT_RETRY_MS is how long a member that could not be asked directly is left alone before a retry. */
+export const DIRECT_RETRY_MS = 30_000;
 
 /**
  * ClusterView shows the members with their role, term, raft and applied index, database size and alarms,
@@ -16,6 +18,8 @@ export class ClusterView implements View {
   #body: HTMLElement | undefined;
   #stopped = true;
   readonly #apis = new Map<string, EtcdApi>();
+  /** Members whose client URL failed recently: the time to retry, and why it failed. */
+  readonly #failed = new Map<string, { retryAt: number; error: string }>();
 
   constructor(
     private readonly api: EtcdApi,
@@ -37,7 +41,16 @@ export class ClusterView implements View {
   async #refresh(): Promise<void> {
     let content: HTMLElement;
     try {
-      content = this.#render(await fetchClusterSnapshot(this.api, (url) => this.#connectCached(url)));
+      const snapshot = await fetchClusterSnapshot(this.api, (url) => this.#direct(url));
+      for (const row of snapshot.members) {
+        const url = row.member.clientURLs[0];
+        if (url === undefined) continue;
+        if (row.source === "direct") this.#failed.delete(url);
+        if (row.source === "unreachable" && !this.#failed.has(url)) {
+          this.#failed.set(url, { retryAt: Date.now() + DIRECT_RETRY_MS, error: row.error });
+        }
+      }
+      content = this.#render(snapshot);
     } catch (err) {
       content = h(
         "div",
@@ -50,7 +63,12 @@ export class ClusterView implements View {
     this.#timer = setTimeout(() => void this.#refresh(), CLUSTER_REFRESH_MS);
   }
 
-  #connectCached(url: string): EtcdApi {
+  #direct(url: string): EtcdApi | string {
+    const failed = this.#failed.get(url);
+    if (failed !== undefined) {
+      if (Date.now() < failed.retryAt) return failed.error;
+      this.#failed.delete(url);
+    }
     let api = this.#apis.get(url);
     if (api === undefined) {
       api = this.connect(url);
