@@ -115,18 +115,21 @@ export async function runWatch(ctx: BenchContext, options: WatchOptions): Promis
       limiter: new RateLimiter(options.putRate),
       progress: putProgress,
       report: () => puts,
-      operation: (client, i) => {
+      operation: async (client, i) => {
         const value = new Uint8Array(options.valSize);
         new DataView(value.buffer).setUint32(0, i);
         putStartMs[i] = performance.now();
-        return ctx.kv(client).put({ key: keys[i % options.watchedKeyTotal]!, value });
+        try {
+          return await ctx.kv(client).put({ key: keys[i % options.watchedKeyTotal]!, value });
+        } catch (err) {
+          // A failed put delivers no event; do not wait for its events.
+          expected -= watchersPerKey[i % options.watchedKeyTotal] ?? 0;
+          throw err;
+        }
       },
     });
     putProgress.stop();
     const putStats = puts.finish();
-    const putFailures = Object.values(putStats.errors).reduce((a, b) => a + b, 0);
-    // A failed put delivers nothing; do not wait for its events.
-    expected -= putFailures > 0 ? Math.min(expected, putFailures * Math.max(...watchersPerKey)) : 0;
     while (delivered < expected) {
       const before = delivered;
       await new Promise<void>((resolve) => {
