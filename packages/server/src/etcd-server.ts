@@ -223,7 +223,7 @@ export class EtcdServer implements EtcdApi {
         formatters: { level: (label) => ({ level: label }) },
         timestamp: () => `,"ts":"${new Date().toISOString()}"`,
       },
-      pino.destination(2),
+      pino.destination({ dest: 2, sync: true }),
     );
   }
 
@@ -712,14 +712,18 @@ export class EtcdServer implements EtcdApi {
     if (this.#publishTimer !== undefined) clearTimeout(this.#publishTimer);
     if (this.#hashCheckTimer !== undefined) clearInterval(this.#hashCheckTimer);
     this.#lessorDriver?.stop();
+    this.logger.debug("stopping: client listeners closed");
     await this.#raft?.stop();
+    this.logger.debug("stopping: raft stopped");
     this.#transport?.close();
     await Promise.all(this.#peerListeners.map((listener) => listener.close(0)));
     this.#peerListeners.length = 0;
+    this.logger.debug("stopping: peer listeners closed");
     this.#wait.failAll(errors.stopped());
     this.#reads?.failAll(errors.stopped());
     await this.#wal?.close();
     await this.#backend?.close();
+    this.logger.debug("stopped");
   }
 
   #onFatal(err: unknown): void {
