@@ -67,6 +67,8 @@ function parseArgs() {
     keep: false,
     verbose: false,
     dump: false,
+    /** @type {"etcd" | "etcd-ts" | undefined} cluster mode: what a 3-member etcd is compared with */
+    cluster: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -81,9 +83,13 @@ function parseArgs() {
     else if (a === "--keep") opts.keep = true;
     else if (a === "--verbose" || a === "-v") opts.verbose = true;
     else if (a === "--dump") opts.dump = true;
+    else if (a === "--cluster") opts.cluster = process.env.COMPAT_CLUSTER === "1" ? "etcd-ts" : "etcd";
+    else if (a === "--cluster=etcd-ts" || a === "--cluster=etcd")
+      opts.cluster = a === "--cluster=etcd" ? "etcd" : "etcd-ts";
     else if (a === "--help" || a === "-h") {
       process.stdout.write(
-        "usage: node tools/compat/run.mjs [--etcd PATH] [--etcdctl PATH] [--server PATH/main.js] [--keep] [--verbose] [--dump]\n",
+        "usage: node tools/compat/run.mjs [--etcd PATH] [--etcdctl PATH] [--server PATH/main.js] [--keep] [--verbose] [--dump]\n" +
+          "       node tools/compat/run.mjs --cluster[=etcd-ts|etcd] [same options]   (3-member clusters; etcd-ts side with COMPAT_CLUSTER=1)\n",
       );
       process.exit(0);
     } else fail(`unknown argument ${a}`);
@@ -345,9 +351,16 @@ function reportOf(r, etcdVersion) {
 
 async function main() {
   const opts = parseArgs();
-  checkSteps();
   const etcdVersion = versionOf(opts.etcd, ["--version"], "etcd (Debian package etcd-server)");
   const etcdctlVersion = versionOf(opts.etcdctl, ["version"], "etcdctl (Debian package etcd-client)");
+  if (opts.cluster !== undefined) {
+    if (opts.cluster === "etcd-ts" && !existsSync(opts.server)) {
+      fail(`etcd-ts server not built: ${opts.server} is missing. Run \`pnpm build\` at the repo root first.`);
+    }
+    const { runClusterCompat } = await import("./cluster-run.mjs");
+    return runClusterCompat({ ...opts, against: opts.cluster });
+  }
+  checkSteps();
   if (!existsSync(opts.server)) {
     fail(`etcd-ts server not built: ${opts.server} is missing. Run \`pnpm build\` at the repo root first.`);
   }
