@@ -17,6 +17,8 @@ import { lineDiff } from "./line-diff.mjs";
 
 /** Pause between the attempts of a step with retry/until. */
 const RETRY_INTERVAL_MS = 300;
+/** How long a started member may take to publish its name (member list: "started"). */
+const PUBLISH_TIMEOUT_MS = 15_000;
 /** How long a `leader` step may take to make its member the leader. */
 const LEADER_TIMEOUT_MS = 15_000;
 
@@ -349,6 +351,22 @@ async function runStep(step, side, opts) {
     if (output === undefined) return { stdout: "", stderr: `${step.startMember} was not added\n`, exit: "-" };
     try {
       await cluster.startAddedMember(parseMemberAddOutput(output), { readiness: "up" });
+      // A new member answers on its client port a moment before it has published its name to the cluster
+      // (member list shows it "unstarted" until then); wait for that, so that later steps do not race it.
+      const deadline = Date.now() + PUBLISH_TIMEOUT_MS;
+      for (;;) {
+        const list = await runEtcdctl(
+          opts.etcdctl,
+          cluster.member("infra1").clientUrl,
+          ["member", "list"],
+          undefined,
+        );
+        if (list.stdout.includes(`, started, ${step.startMember}, `)) break;
+        if (Date.now() > deadline) {
+          return { stdout: "up, but member list still shows it unstarted\n", stderr: "", exit: "0" };
+        }
+        await sleep(RETRY_INTERVAL_MS);
+      }
       return { stdout: "started\n", stderr: "", exit: "0" };
     } catch (err) {
       const first = /** @type {Error} */ (err).message.split("\n")[0] ?? "";
