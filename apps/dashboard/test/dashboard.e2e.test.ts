@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { etcdctl, type Member, startMember } from "./member.js";
+import { etcdctl, type Member, startCluster, startMember } from "./member.js";
 import { startStaticServer } from "./static-server.js";
 
 // Drives Debian's Chromium against a real etcd-ts member. The page is loaded from the member's own /ui/
@@ -168,6 +168,69 @@ describe("dashboard against a real etcd-ts member", () => {
     ]);
     expect(left.trim()).toBe("/dashboard/from-ui");
     await shot("keys-auth.png");
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe("dashboard against a real 3-member etcd-ts cluster", () => {
+  let cluster: Member[] = [];
+  let server: { url: string; close(): Promise<void> } | undefined;
+
+  afterAll(async () => {
+    await server?.close();
+    await Promise.all(cluster.map((m) => m.stop()));
+  });
+
+  it("lists every member, highlights the leader, and explains what the browser could not ask", async () => {
+    cluster = await startCluster(["m1", "m2", "m3"]);
+    const serving = cluster[0]!;
+    const served = await fetch(`${serving.url}/ui/`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (!served) server = await startStaticServer(distDir, serving.url);
+    const origin = served ? serving.url : server!.url;
+    const leaderHex = async () => {
+      const res = await fetch(`${serving.url}/v3/maintenance/status`, { method: "POST", body: "{}" });
+      return BigInt(((await res.json()) as { leader: string }).leader).toString(16);
+    };
+
+    await page.goto(`${origin}/ui/#/cluster`);
+    await expect.poll(() => page.locator("tr[data-member-name]").count()).toBe(3);
+    const names = await page
+      .locator("tr[data-member-name]")
+      .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.memberName));
+    expect(names).toEqual(["m1", "m2", "m3"]);
+    // Exactly one row is the leader, the one the serving member names (polled: under load an election
+    // right after startup may move leadership between two refreshes).
+    const leaderRows = page.locator('tr[data-role="leader"]');
+    await expect
+      .poll(
+        async () => {
+          const ids = await leaderRows.evaluateAll((rows) =>
+            rows.map((r) => (r as HTMLElement).dataset.memberId),
+          );
+          return ids.length === 1 && ids[0] === (await leaderHex());
+        },
+        { timeout: 20_000 },
+      )
+      .toBe(true);
+    expect(await leaderRows.getAttribute("class")).toContain("leader");
+    // The serving member answers itself; each other member either answered on its own client URL (same
+    // origin or CORS allowed) or is marked unreachable and the note says why.
+    const m1Term = await page.locator('tr[data-member-name="m1"] td').nth(3).textContent();
+    expect(Number(m1Term)).toBeGreaterThanOrEqual(1);
+    for (const name of ["m2", "m3"]) {
+      const row = page.locator(`tr[data-member-name="${name}"]`);
+      const term = await row.locator("td").nth(3).textContent();
+      if (term === "—") {
+        expect(await row.getAttribute("class")).toContain("unreachable");
+        await page.locator("p.note").getByText("could not be asked directly from the browser").waitFor();
+      } else {
+        expect(Number(term)).toBeGreaterThanOrEqual(1);
+      }
+    }
+    await shot("cluster-3-members.png");
     expect(pageErrors).toEqual([]);
   });
 });

@@ -33,22 +33,52 @@ export interface Member {
 
 /** startMember starts a single-member etcd-ts cluster on 127.0.0.1 and waits until /health answers 200. */
 export async function startMember(name: string): Promise<Member> {
+  const [member] = await startCluster([name]);
+  return member!;
+}
+
+/**
+ * startCluster starts one etcd-ts member per name as a new cluster on 127.0.0.1 (free ports, fresh data
+ * dirs under the OS temp folder) and waits until every member's /health answers 200.
+ */
+export async function startCluster(names: readonly string[]): Promise<Member[]> {
   if (!fs.existsSync(serverMain)) {
     throw new Error(`${serverMain} is missing: build it first (pnpm --filter @etcd-ts/server-app... build)`);
   }
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-ts-dashboard-"));
-  const clientPort = await freePort();
-  const peerPort = await freePort();
+  const ports = await Promise.all(
+    names.map(async () => ({ client: await freePort(), peer: await freePort() })),
+  );
+  const initialCluster = names.map((n, i) => `${n}=http://127.0.0.1:${ports[i]!.peer}`).join(",");
+  const members = names.map((name, i) =>
+    spawnMember(name, path.join(dataDir, name), ports[i]!.client, ports[i]!.peer, initialCluster),
+  );
+  try {
+    await Promise.all(members.map((m) => m.healthy));
+  } catch (err) {
+    await Promise.all(members.map((m) => m.member.stop()));
+    throw err;
+  }
+  return members.map((m) => m.member);
+}
+
+function spawnMember(
+  name: string,
+  dataDir: string,
+  clientPort: number,
+  peerPort: number,
+  initialCluster: string,
+): { member: Member; healthy: Promise<void> } {
   const url = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const child: ChildProcess = spawn(
     process.execPath,
     [
       serverMain,
-      ...["--name", name, "--data-dir", path.join(dataDir, "data")],
+      ...["--name", name, "--data-dir", dataDir],
       ...["--listen-client-urls", url, "--advertise-client-urls", url],
       ...["--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer],
-      ...["--initial-cluster", `${name}=${peer}`, "--log-level", "warn"],
+      ...["--initial-cluster", initialCluster, "--initial-cluster-state", "new", "--log-level", "warn"],
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
@@ -69,22 +99,25 @@ export async function startMember(name: string): Promise<Member> {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       await exited;
       fs.rmSync(dataDir, { recursive: true, force: true });
+      // The cluster's temp folder goes with its last member.
+      if (fs.readdirSync(path.dirname(dataDir)).length === 0) fs.rmdirSync(path.dirname(dataDir));
     },
   };
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`etcd-ts exited early (${child.exitCode}):\n${output}`);
-    try {
-      if ((await fetch(`${url}/health`)).status === 200) return member;
-    } catch {
-      // not listening yet
+  const healthy = (async () => {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (child.exitCode !== null)
+        throw new Error(`etcd-ts ${name} exited early (${child.exitCode}):\n${output}`);
+      try {
+        if ((await fetch(`${url}/health`)).status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`etcd-ts ${name} did not become healthy:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    if (Date.now() > deadline) {
-      await member.stop();
-      throw new Error(`etcd-ts did not become healthy:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  })();
+  return { member, healthy };
 }
 
 /** etcdctl runs Debian's real etcdctl (v3 API) against `url` and returns its stdout; it throws on failure. */
