@@ -10,6 +10,7 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { etcdctl } from "../etcdctl.mjs";
 import { alive, readState } from "../state-file.mjs";
+import { testKind } from "./test-kind.mjs";
 
 const cli = resolve(fileURLToPath(import.meta.url), "..", "..", "cluster.mjs");
 
@@ -26,7 +27,7 @@ function run(args) {
   });
 }
 
-describe("etcd-ts-cluster CLI (kind etcd)", () => {
+describe(`etcd-ts-cluster CLI (kind ${testKind})`, () => {
   const dir = mkdtempSync(join(tmpdir(), "etcd-cluster-cli-"));
   /** @type {number[]} */
   let pids = [];
@@ -40,7 +41,7 @@ describe("etcd-ts-cluster CLI (kind etcd)", () => {
     const started = await run([
       "start",
       "--kind",
-      "etcd",
+      testKind,
       "--dir",
       dir,
       "--ports",
@@ -71,7 +72,7 @@ describe("etcd-ts-cluster CLI (kind etcd)", () => {
     assert.ok(report.members.every((/** @type {any} */ m) => m.state === "running" && m.health === "true"));
     assert.equal(report.members.filter((/** @type {any} */ m) => m.leader).length, 1);
 
-    const again = await run(["start", "--kind", "etcd", "--dir", dir, "--ports", "free"]);
+    const again = await run(["start", "--kind", testKind, "--dir", dir, "--ports", "free"]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /already running/);
 

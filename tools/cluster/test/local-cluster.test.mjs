@@ -7,12 +7,13 @@ import { after, before, describe, it } from "node:test";
 import { parseMemberAddOutput, startCluster } from "../index.mjs";
 import { alive } from "../state-file.mjs";
 import { eventually } from "./eventually.mjs";
+import { testKind } from "./test-kind.mjs";
 
-describe("a 3-member real etcd cluster", () => {
+describe(`a 3-member ${testKind} cluster`, () => {
   /** @type {import("../index.mjs").Cluster} */
   let cluster;
   before(async () => {
-    cluster = await startCluster({ kind: "etcd", size: 3 });
+    cluster = await startCluster({ kind: testKind, size: 3 });
   });
   after(async () => {
     await cluster?.cleanup();

@@ -5,12 +5,13 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startCluster } from "../index.mjs";
 import { eventually } from "./eventually.mjs";
+import { testKind } from "./test-kind.mjs";
 
-describe("partitions through peer proxies (real etcd)", () => {
+describe(`partitions through peer proxies (${testKind})`, () => {
   /** @type {import("../index.mjs").Cluster} */
   let cluster;
   before(async () => {
-    cluster = await startCluster({ kind: "etcd", size: 3, peerProxies: true });
+    cluster = await startCluster({ kind: testKind, size: 3, peerProxies: true });
   });
   after(async () => {
     await cluster?.cleanup();
