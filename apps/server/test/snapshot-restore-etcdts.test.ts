@@ -238,6 +238,101 @@ for (const kind of ["etcd 3.4", "etcd-ts"] as const) {
       expect(put.header.revision).toBe(expected.revision + 1);
     });
 
+    // One source is enough for the cluster case (the restore path after reading the file is the same).
+    if (kind === "etcd 3.4")
+      it("seeds a three-member cluster: each member restores with its own name, all serve the same data", async () => {
+        const names = ["m1", "m2", "m3"];
+        const peers = await Promise.all(names.map(async () => `http://127.0.0.1:${await freePort()}`));
+        const clients = await Promise.all(names.map(async () => `http://127.0.0.1:${await freePort()}`));
+        const initial = names.map((n, i) => `${n}=${peers[i]}`).join(",");
+        const common = ["--initial-cluster", initial, "--initial-cluster-token", "seeded"];
+        const ids = new Set<string>();
+        for (const [i, name] of names.entries()) {
+          const res = await restoreCli([
+            snapshot,
+            "--data-dir",
+            path.join(base, `cluster-${name}`),
+            "--name",
+            name,
+            "--initial-advertise-peer-urls",
+            peers[i] as string,
+            ...common,
+          ]);
+          expect(res.code, res.stderr).toBe(0);
+          ids.add(/of new cluster ([0-9a-f]+)/.exec(res.stdout)?.[1] ?? "");
+        }
+        expect(ids.size).toBe(1); // every member computed the same cluster id
+        const children = names.map((name, i) =>
+          spawn(
+            process.execPath,
+            [
+              mainJs,
+              "--name",
+              name,
+              "--data-dir",
+              path.join(base, `cluster-${name}`),
+              "--listen-client-urls",
+              clients[i] as string,
+              "--advertise-client-urls",
+              clients[i] as string,
+              "--listen-peer-urls",
+              peers[i] as string,
+              "--initial-advertise-peer-urls",
+              peers[i] as string,
+              "--log-level",
+              "warn",
+              ...common,
+            ],
+            { stdio: "ignore" },
+          ),
+        );
+        const exited = children.map((c) => new Promise<void>((resolve) => c.once("exit", () => resolve())));
+        try {
+          const endpoints = clients.map((c) => c.replace("http://", ""));
+          const hashes = async () =>
+            Promise.all(
+              endpoints.map(async (e) => {
+                const res = await etcdctl(e, [
+                  ...ROOT,
+                  "endpoint",
+                  "hashkv",
+                  `--rev=${expected.revision}`,
+                  "-w",
+                  "json",
+                ]);
+                return res.code === 0 ? (JSON.parse(res.stdout)[0].HashKV.hash as number) : undefined;
+              }),
+            );
+          let got: Array<number | undefined> = [];
+          for (let i = 0; i < 150; i++) {
+            got = await hashes();
+            if (got.every((h) => h !== undefined)) break;
+            await new Promise((resolve) => setTimeout(resolve, 200));
+          }
+          expect(got).toEqual([expected.hash.hash, expected.hash.hash, expected.hash.hash]);
+          const members = JSON.parse(
+            await ok(endpoints[0] as string, [...ROOT, "member", "list", "-w", "json"]),
+          );
+          expect(members.members.map((m: { name: string }) => m.name).sort()).toEqual(names);
+          // A write through one member is read back from another.
+          await ok(endpoints[0] as string, [...ROOT, "put", "/written-after-restore", "yes"]);
+          const read = await ok(endpoints[2] as string, [
+            ...ROOT,
+            "get",
+            "/written-after-restore",
+            "--print-value-only",
+          ]);
+          expect(read.trim()).toBe("yes");
+          expect(
+            (await ok(endpoints[1] as string, [...ROOT, "get", "/many/0299", "--print-value-only"])).trim(),
+          ).toBe("value 299");
+        } finally {
+          for (const child of children)
+            if (child.exitCode === null && child.signalCode === null) child.kill();
+          await Promise.all(exited);
+        }
+      });
+
     it("refuses a corrupted snapshot with a clear error and leaves no data dir", async () => {
       const bytes = fs.readFileSync(snapshot);
       bytes[Math.floor(bytes.length / 2)] = (bytes[Math.floor(bytes.length / 2)] as number) ^ 0x55;
