@@ -292,6 +292,7 @@ export class PlaygroundView implements View {
       this.#cards[i]?.update(sim, sim.node(id), id === this.#selected);
     });
     els.pause.textContent = this.#paused ? "Play" : "Pause";
+    els.load.checked = sim.loadOn; // a replayed script may switch the load on or off
     els.clock.textContent = `t = ${(sim.now / 1000).toFixed(2)} s · ${sim.network.inFlight().length} in flight · ${sim.stats.delivered} delivered · ${sim.stats.lost} lost`;
     const leader = sim.leader();
     const leaderText = leader === undefined ? "no leader" : `leader n${leader.id} · term ${leader.term()}`;

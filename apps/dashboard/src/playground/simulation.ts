@@ -10,9 +10,9 @@ import { encodeCommand, SimNode } from "./sim-node.js";
 /** TICK_MS is the simulated time between two raft ticks of a node (etcd's default heartbeat interval). */
 export const TICK_MS = 100;
 /** LATENCY_MIN_MS and LATENCY_MAX_MS bound the one-way delay of a message, drawn per message. */
-export const LATENCY_MIN_MS = 30;
+export const LATENCY_MIN_MS = 40;
 /** LATENCY_MAX_MS is the largest one-way delay of a message. */
-export const LATENCY_MAX_MS = 90;
+export const LATENCY_MAX_MS = 120;
 /** LOAD_INTERVAL_MIN_MS and LOAD_INTERVAL_MAX_MS bound the gap between two requests of the client load. */
 export const LOAD_INTERVAL_MIN_MS = 200;
 /** LOAD_INTERVAL_MAX_MS is the largest gap between two requests of the client load. */

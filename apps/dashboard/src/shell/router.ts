@@ -14,7 +14,7 @@ export interface Route {
  */
 export class Router {
   #current: View | undefined;
-  #currentPath = "";
+  #currentHash: string | undefined;
 
   constructor(
     private readonly routes: readonly Route[],
@@ -40,10 +40,12 @@ export class Router {
     const [path = "", query = ""] = hash.split("?", 2);
     const route = this.routes.find((r) => r.path === path) ?? this.routes[0];
     if (route === undefined) return;
-    if (route.path === this.#currentPath && this.#current !== undefined) return;
+    // Views keep their own state in the hash with history.replaceState, which fires no hashchange; so a
+    // hashchange always means the user navigated (a tab, a link, an edited URL), and the view is mounted anew.
+    if (location.hash === this.#currentHash && this.#current !== undefined) return;
     this.#current?.unmount();
     this.#current = route.view;
-    this.#currentPath = route.path;
+    this.#currentHash = location.hash;
     replaceChildren(
       this.nav,
       this.routes.map((r) =>
