@@ -42,6 +42,8 @@ export interface CommandSpec {
   /** persistentFlags are inherited by the subcommands (e.g. endpoint --cluster). */
   persistentFlags?: FlagSpec[];
   subcommands?: CommandSpec[];
+  /** hidden commands are left out of help listings. */
+  hidden?: boolean;
   /** noFlagsInUse leaves " [flags]" out of the usage line. */
   noFlagsInUse?: boolean;
   run?: (ctx: RunContext) => Promise<void>;
@@ -69,6 +71,7 @@ function flagLines(specs: readonly FlagSpec[]): string {
 function leaves(cmd: CommandSpec, prefix: string): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (const sub of cmd.subcommands ?? []) {
+    if (sub.hidden === true) continue;
     const path = prefix === "" ? sub.name : `${prefix} ${sub.name}`;
     if (sub.subcommands !== undefined && sub.subcommands.length > 0 && sub.name !== "completion") {
       out.push(...leaves(sub, path));
@@ -86,7 +89,11 @@ export function helpText(path: CommandSpec[], withExamples: boolean): string {
   const names = path.slice(1).map((c) => c.name);
   const title = isRoot ? "etcdctl" : names.join(" ");
   const inherited = [...GLOBAL_FLAGS, ...path.slice(0, -1).flatMap((c) => c.persistentFlags ?? [])];
-  const local = [...(cmd.flags ?? []), ...(cmd.persistentFlags ?? []), HELP_FLAG(isRoot ? "etcdctl" : cmd.name)];
+  const local = [
+    ...(cmd.flags ?? []),
+    ...(cmd.persistentFlags ?? []),
+    HELP_FLAG(isRoot ? "etcdctl" : cmd.name),
+  ];
   let s = `NAME:\n\t${title} - ${cmd.short}\n\nUSAGE:\n\t`;
   s += isRoot ? "etcdctl" : `etcdctl ${path.length > 2 ? `${names.slice(0, -1).join(" ")} ` : ""}${cmd.use}`;
   s += cmd.noFlagsInUse === true ? "\n\n" : " [flags]\n\n";
@@ -94,7 +101,9 @@ export function helpText(path: CommandSpec[], withExamples: boolean): string {
   const subs = cmd.subcommands ?? [];
   if (subs.length > 0) {
     s += `API VERSION:\n\t${API_VERSION}\n\n\nCOMMANDS:\n`;
-    const rows = isRoot ? [...leaves(cmd, ""), ["help", "Help about any command"] as [string, string]] : subs.map((c) => [c.name, c.short] as [string, string]);
+    const rows = isRoot
+      ? [...leaves(cmd, ""), ["help", "Help about any command"] as [string, string]]
+      : subs.filter((c) => c.hidden !== true).map((c) => [c.name, c.short] as [string, string]);
     rows.sort((a, b) => (a[0] < b[0] ? -1 : 1));
     s += rows.map(([n, d]) => `\t${n}\t${d}\n`).join("");
     s += "\n";
@@ -136,7 +145,10 @@ function valueFlags(root: CommandSpec): Set<string> {
 }
 
 /** findCommand walks argv to the command it names and returns the path and the remaining argv. */
-export function findCommand(root: CommandSpec, argv: readonly string[]): { path: CommandSpec[]; rest: string[]; unknown?: string } {
+export function findCommand(
+  root: CommandSpec,
+  argv: readonly string[],
+): { path: CommandSpec[]; rest: string[]; unknown?: string } {
   const path = [root];
   const rest: string[] = [];
   const takesValue = valueFlags(root);
@@ -187,7 +199,7 @@ export async function execute(root: CommandSpec, argv: readonly string[], io: Io
     ...(cmd.persistentFlags ?? []),
     HELP_FLAG(cmd.name),
   ];
-  const usage = `${helpText(path, false)}\n`;
+  const usage = helpText(path, false);
   let parsed: ParsedFlags;
   try {
     parsed = parseFlags(specs, rest);

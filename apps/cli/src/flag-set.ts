@@ -40,8 +40,7 @@ export interface ParsedFlags {
 }
 
 function parseValue(spec: FlagSpec, raw: string, shown: string): FlagValue {
-  const invalid = (why: string) =>
-    new UsageError(`invalid argument "${raw}" for "${shown}" flag: ${why}`);
+  const invalid = (why: string) => new UsageError(`invalid argument "${raw}" for "${shown}" flag: ${why}`);
   switch (spec.kind) {
     case "bool": {
       const v = parseGoBool(raw);
@@ -53,7 +52,9 @@ function parseValue(spec: FlagSpec, raw: string, shown: string): FlagValue {
     case "int":
     case "uint": {
       if (!/^[+-]?\d+$/.test(raw) || (spec.kind === "uint" && raw.startsWith("-"))) {
-        throw invalid(`strconv.Parse${spec.kind === "int" ? "Int" : "Uint"}: parsing "${raw}": invalid syntax`);
+        throw invalid(
+          `strconv.Parse${spec.kind === "int" ? "Int" : "Uint"}: parsing "${raw}": invalid syntax`,
+        );
       }
       return BigInt(raw);
     }

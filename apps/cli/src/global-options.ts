@@ -10,24 +10,97 @@ import { capnslogLine } from "./zap-log.js";
 
 /** GLOBAL_FLAGS are etcdctl 3.4's persistent flags, with its defaults and help texts. */
 export const GLOBAL_FLAGS: FlagSpec[] = [
-  { name: "cacert", kind: "string", defaultValue: "", usage: "verify certificates of TLS-enabled secure servers using this CA bundle" },
-  { name: "cert", kind: "string", defaultValue: "", usage: "identify secure client using this TLS certificate file" },
-  { name: "command-timeout", kind: "duration", defaultValue: 5000, usage: "timeout for short running command (excluding dial timeout)" },
+  {
+    name: "cacert",
+    kind: "string",
+    defaultValue: "",
+    usage: "verify certificates of TLS-enabled secure servers using this CA bundle",
+  },
+  {
+    name: "cert",
+    kind: "string",
+    defaultValue: "",
+    usage: "identify secure client using this TLS certificate file",
+  },
+  {
+    name: "command-timeout",
+    kind: "duration",
+    defaultValue: 5000,
+    usage: "timeout for short running command (excluding dial timeout)",
+  },
   { name: "debug", kind: "bool", defaultValue: false, usage: "enable client-side debug logging" },
-  { name: "dial-timeout", kind: "duration", defaultValue: 2000, usage: "dial timeout for client connections" },
-  { name: "discovery-srv", short: "d", kind: "string", defaultValue: "", usage: "domain name to query for SRV records describing cluster endpoints" },
-  { name: "discovery-srv-name", kind: "string", defaultValue: "", usage: "service name to query when using DNS discovery" },
+  {
+    name: "dial-timeout",
+    kind: "duration",
+    defaultValue: 2000,
+    usage: "dial timeout for client connections",
+  },
+  {
+    name: "discovery-srv",
+    short: "d",
+    kind: "string",
+    defaultValue: "",
+    usage: "domain name to query for SRV records describing cluster endpoints",
+  },
+  {
+    name: "discovery-srv-name",
+    kind: "string",
+    defaultValue: "",
+    usage: "service name to query when using DNS discovery",
+  },
   { name: "endpoints", kind: "stringSlice", defaultValue: ["127.0.0.1:2379"], usage: "gRPC endpoints" },
   { name: "hex", kind: "bool", defaultValue: false, usage: "print byte strings as hex encoded strings" },
-  { name: "insecure-discovery", kind: "bool", defaultValue: true, usage: "accept insecure SRV records describing cluster endpoints" },
-  { name: "insecure-skip-tls-verify", kind: "bool", defaultValue: false, usage: "skip server certificate verification (CAUTION: this option should be enabled only for testing purposes)" },
-  { name: "insecure-transport", kind: "bool", defaultValue: true, usage: "disable transport security for client connections" },
-  { name: "keepalive-time", kind: "duration", defaultValue: 2000, usage: "keepalive time for client connections" },
-  { name: "keepalive-timeout", kind: "duration", defaultValue: 6000, usage: "keepalive timeout for client connections" },
+  {
+    name: "insecure-discovery",
+    kind: "bool",
+    defaultValue: true,
+    usage: "accept insecure SRV records describing cluster endpoints",
+  },
+  {
+    name: "insecure-skip-tls-verify",
+    kind: "bool",
+    defaultValue: false,
+    usage:
+      "skip server certificate verification (CAUTION: this option should be enabled only for testing purposes)",
+  },
+  {
+    name: "insecure-transport",
+    kind: "bool",
+    defaultValue: true,
+    usage: "disable transport security for client connections",
+  },
+  {
+    name: "keepalive-time",
+    kind: "duration",
+    defaultValue: 2000,
+    usage: "keepalive time for client connections",
+  },
+  {
+    name: "keepalive-timeout",
+    kind: "duration",
+    defaultValue: 6000,
+    usage: "keepalive timeout for client connections",
+  },
   { name: "key", kind: "string", defaultValue: "", usage: "identify secure client using this TLS key file" },
-  { name: "password", kind: "string", defaultValue: "", usage: "password for authentication (if this option is used, --user option shouldn't include password)" },
-  { name: "user", kind: "string", defaultValue: "", usage: "username[:password] for authentication (prompt if password is not supplied)" },
-  { name: "write-out", short: "w", kind: "string", defaultValue: "simple", usage: "set the output format (fields, json, protobuf, simple, table)" },
+  {
+    name: "password",
+    kind: "string",
+    defaultValue: "",
+    usage: "password for authentication (if this option is used, --user option shouldn't include password)",
+  },
+  {
+    name: "user",
+    kind: "string",
+    defaultValue: "",
+    usage: "username[:password] for authentication (prompt if password is not supplied)",
+  },
+  {
+    name: "write-out",
+    short: "w",
+    kind: "string",
+    defaultValue: "simple",
+    usage: "set the output format (fields, json, protobuf, simple, table)",
+  },
 ];
 
 /** OutputFormat is a value of -w. */
@@ -80,7 +153,13 @@ export function applyEnv(
     values.set(spec.name, parsed.values.get(spec.name) as FlagValue);
   }
   for (const [k, v] of Object.entries(env)) {
-    if (!k.startsWith("ETCDCTL_") || known.has(k) || k === "ETCDCTL_API" || k === "ETCDCTL_WATCH_KEY" || k === "ETCDCTL_WATCH_RANGE_END") {
+    if (
+      !k.startsWith("ETCDCTL_") ||
+      known.has(k) ||
+      k === "ETCDCTL_API" ||
+      k === "ETCDCTL_WATCH_KEY" ||
+      k === "ETCDCTL_WATCH_RANGE_END"
+    ) {
       continue;
     }
     stderr(`${capnslogLine("W", "pkg/flags", `unrecognized environment variable ${k}=${v ?? ""}`)}\n`);
@@ -90,7 +169,11 @@ export function applyEnv(
 /** resolveGlobals turns parsed flag values into {@link GlobalOptions}. */
 export function resolveGlobals(values: ReadonlyMap<string, FlagValue>): GlobalOptions {
   const str = (n: string) => values.get(n) as string;
-  const tlsWanted = str("cacert") !== "" || str("cert") !== "" || str("key") !== "" || values.get("insecure-skip-tls-verify") === true;
+  const tlsWanted =
+    str("cacert") !== "" ||
+    str("cert") !== "" ||
+    str("key") !== "" ||
+    values.get("insecure-skip-tls-verify") === true;
   const readPem = (path: string) => {
     try {
       return readFileSync(path, "utf8");

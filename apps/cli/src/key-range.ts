@@ -26,7 +26,8 @@ export function keyRange(args: string[], prefix: boolean, fromKey: boolean, what
   if (args.length === 0 || args.length > 2) {
     throw badArgs(`${what} command needs one argument as key and an optional argument as range_end`);
   }
-  if (prefix && fromKey) throw badArgs("`--prefix` and `--from-key` cannot be set at the same time, choose one");
+  if (prefix && fromKey)
+    throw badArgs("`--prefix` and `--from-key` cannot be set at the same time, choose one");
   const key = utf8(args[0] as string);
   if (args.length === 2) {
     if (prefix) throw badArgs("too many arguments, only accept one argument when `--prefix` is set.");

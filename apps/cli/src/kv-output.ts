@@ -34,7 +34,8 @@ export function fieldsKV(session: Session, kv: KeyValue, prefix = ""): void {
 export function printGet(session: Session, r: RangeResponse, valueOnly = false): void {
   switch (formatOf(session)) {
     case "json":
-      return printJson(session, RangeResponseSchema, r);
+      printJson(session, RangeResponseSchema, r);
+      return;
     case "fields":
       fieldsHeader(session, r.header);
       for (const kv of r.kvs) fieldsKV(session, kv);
@@ -51,7 +52,8 @@ export function printGet(session: Session, r: RangeResponse, valueOnly = false):
 export function printPut(session: Session, r: PutResponse): void {
   switch (formatOf(session)) {
     case "json":
-      return printJson(session, PutResponseSchema, r);
+      printJson(session, PutResponseSchema, r);
+      return;
     case "fields":
       fieldsHeader(session, r.header);
       if (r.prevKv !== undefined) fieldsKV(session, r.prevKv, "Prev");
@@ -68,7 +70,8 @@ export function printPut(session: Session, r: PutResponse): void {
 export function printDel(session: Session, r: DeleteRangeResponse): void {
   switch (formatOf(session)) {
     case "json":
-      return printJson(session, DeleteRangeResponseSchema, r);
+      printJson(session, DeleteRangeResponseSchema, r);
+      return;
     case "fields":
       fieldsHeader(session, r.header);
       session.out(`"Deleted" : ${r.deleted}\n`);
@@ -86,7 +89,8 @@ export function printDel(session: Session, r: DeleteRangeResponse): void {
 export function printTxn(session: Session, r: TxnResponse): void {
   switch (formatOf(session)) {
     case "json":
-      return printJson(session, TxnResponseSchema, r);
+      printJson(session, TxnResponseSchema, r);
+      return;
     case "table":
       throw tableUnsupported();
     case "fields":

@@ -121,5 +121,9 @@ export function humanBytes(n: number): string {
   const e = Math.floor(Math.log(n) / Math.log(1000));
   const unit = units[e] as string;
   const val = Math.floor((n / 1000 ** e) * 10 + 0.5) / 10;
-  return val < 10 ? `${val.toFixed(1)} ${unit}` : `${val.toFixed(0)} ${unit}`;
+  if (val < 10) return `${val.toFixed(1)} ${unit}`;
+  // Go's %.0f rounds half to even.
+  const floor = Math.floor(val);
+  const whole = val - floor === 0.5 ? (floor % 2 === 0 ? floor : floor + 1) : Math.round(val);
+  return `${whole} ${unit}`;
 }

@@ -1,17 +1,52 @@
 /**
  * The etcdctl-ts command tree.
  */
-import { ROOT_SHORT, type CommandSpec } from "./command.js";
+import { type CommandSpec, ROOT_SHORT } from "./command.js";
+import { auth, role, user } from "./commands/auth.js";
+import { check } from "./commands/check-perf.js";
 import { compaction } from "./commands/compaction.js";
+import { completeCommand, completion } from "./commands/completion.js";
 import { del } from "./commands/del.js";
+import { endpoint } from "./commands/endpoint.js";
 import { get } from "./commands/get.js";
+import { lease } from "./commands/lease.js";
+import { elect, lock } from "./commands/lock.js";
+import { alarm, defrag, moveLeader, version } from "./commands/maintenance.js";
+import { makeMirror } from "./commands/make-mirror.js";
+import { member } from "./commands/member.js";
 import { put } from "./commands/put.js";
+import { snapshot } from "./commands/snapshot.js";
 import { txn } from "./commands/txn.js";
+import { watch } from "./commands/watch.js";
 
 /** program is the root command. */
 export const program: CommandSpec = {
   name: "etcdctl",
   use: "etcdctl",
   short: ROOT_SHORT,
-  subcommands: [compaction, del, get, put, txn],
+  subcommands: [
+    completeCommand(() => program),
+    alarm,
+    auth,
+    check,
+    compaction,
+    completion,
+    defrag,
+    del,
+    elect,
+    endpoint,
+    get,
+    lease,
+    lock,
+    makeMirror,
+    member,
+    moveLeader,
+    put,
+    role,
+    snapshot,
+    txn,
+    user,
+    version,
+    watch,
+  ],
 };

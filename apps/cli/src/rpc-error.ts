@@ -68,7 +68,8 @@ function isCoded(err: unknown): err is CodedError {
  * etcd's message, the Connect error as its cause) or a Connect error (code and rawMessage).
  */
 export function toRpcFailure(err: unknown): RpcFailure {
-  if (!isCoded(err)) return { code: Code.Unknown, desc: String((err as Error)?.message ?? err), fromServer: false };
+  if (!isCoded(err))
+    return { code: Code.Unknown, desc: String((err as Error)?.message ?? err), fromServer: false };
   if (typeof err.rawMessage === "string") return { code: err.code, desc: err.rawMessage, fromServer: true };
   const cause = isCoded(err.cause) && typeof err.cause.rawMessage === "string" ? err.cause : undefined;
   return { code: err.code, desc: cause?.rawMessage ?? err.message, fromServer: cause !== undefined };

@@ -38,6 +38,8 @@ export interface UnaryOptions {
   /** timeoutMs replaces the command timeout (0: no deadline). */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** client runs the call on another connection (make-mirror's destination) instead of the session's. */
+  client?: EtcdClient;
 }
 
 /** CallFailed is a failed RPC, already logged, with etcdctl's text for it. */
@@ -57,6 +59,7 @@ export class Session {
   private client: EtcdClient | undefined;
   private token: string | undefined;
   private readonly clientId = randomUUID();
+  private readonly others: EtcdClient[] = [];
 
   constructor(io: Io, globals: GlobalOptions) {
     this.io = io;
@@ -91,16 +94,21 @@ export class Session {
   }
 
   /** connection returns the client (opened on first use; authenticated when --user is set). */
-  async connect(endpoints?: string[]): Promise<EtcdClient> {
-    if (this.client !== undefined && endpoints === undefined) return this.client;
+  async connect(other?: { endpoints: string[]; tls?: GlobalOptions["tls"] }): Promise<EtcdClient> {
+    if (this.client !== undefined && other === undefined) return this.client;
+    const tls = other === undefined ? this.globals.tls : other.tls;
     const client = new EtcdClient({
-      endpoints: endpoints ?? this.globals.endpoints,
+      endpoints: other?.endpoints ?? this.globals.endpoints,
       dialTimeoutMs: this.globals.dialTimeoutMs,
-      keepAliveIntervalMs: Math.max(this.globals.keepAliveTimeMs, 1000),
+      // etcd answers PINGs more often than every 5 s with GOAWAY ENHANCE_YOUR_CALM, so --keepalive-time is
+      // not used as the PING interval; the client's (longer) default is kept.
       keepAliveTimeoutMs: this.globals.keepAliveTimeoutMs,
-      ...(this.globals.tls === undefined ? {} : { tls: this.globals.tls }),
+      ...(tls === undefined ? {} : { tls }),
     });
-    if (endpoints !== undefined) return client;
+    if (other !== undefined) {
+      this.others.push(client);
+      return client;
+    }
     this.client = client;
     if (this.globals.user !== "") await this.authenticate(client);
     return client;
@@ -118,11 +126,13 @@ export class Session {
         name = name.slice(0, colon);
       }
     } else if (name.includes(":")) {
-      throw new ExitError(ExitCode.badArgs, "username contains \":\"");
+      throw new ExitError(ExitCode.badArgs, 'username contains ":"');
     }
     try {
-      const response = await client.connection.unary(true, { timeoutMs: this.globals.dialTimeoutMs + this.globals.commandTimeoutMs }, (ep, call) =>
-        ep.client(Auth).authenticate({ name, password }, call),
+      const response = await client.connection.unary(
+        true,
+        { timeoutMs: this.globals.dialTimeoutMs + this.globals.commandTimeoutMs },
+        (ep, call) => ep.client(Auth).authenticate({ name, password }, call),
       );
       this.token = response.token;
     } catch (thrown) {
@@ -142,15 +152,21 @@ export class Session {
   /** withToken adds the auth token to call options. */
   withToken(options: CallOptions): CallOptions {
     if (this.token === undefined || this.token === "") return options;
-    return { ...options, headers: { ...(options.headers as Record<string, string> | undefined), token: this.token } };
+    return {
+      ...options,
+      headers: { ...(options.headers as Record<string, string> | undefined), token: this.token },
+    };
   }
 
   /**
    * unary runs one RPC with the command timeout. A failure is logged like clientv3 does and thrown as
    * {@link CallFailed}.
    */
-  async unary<R>(call: (endpoint: CallEndpoint, options: CallOptions) => Promise<R>, options: UnaryOptions = {}): Promise<R> {
-    const client = await this.connect();
+  async unary<R>(
+    call: (endpoint: CallEndpoint, options: CallOptions) => Promise<R>,
+    options: UnaryOptions = {},
+  ): Promise<R> {
+    const client = options.client ?? (await this.connect());
     const timeoutMs = options.timeoutMs ?? this.globals.commandTimeoutMs;
     try {
       return await client.connection.unary(
@@ -160,7 +176,8 @@ export class Session {
           ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
           ...(options.signal === undefined ? {} : { signal: options.signal }),
         },
-        (endpoint, callOptions) => call(endpoint, this.withToken(callOptions)),
+        (endpoint, callOptions) =>
+          call(endpoint, options.client === undefined ? this.withToken(callOptions) : callOptions),
       );
     } catch (thrown) {
       const failure = toRpcFailure(thrown);
@@ -180,11 +197,16 @@ export class Session {
   close(): void {
     this.client?.close();
     this.client = undefined;
+    for (const c of this.others) c.close();
   }
 }
 
 /** failWith turns a failed call into etcdctl's exit (code 1 unless said otherwise). */
-export function failWith(err: unknown, code: number = ExitCode.error, wrap?: (text: string) => string): never {
+export function failWith(
+  err: unknown,
+  code: number = ExitCode.error,
+  wrap?: (text: string) => string,
+): never {
   if (err instanceof ExitError) throw err;
   const text = err instanceof CallFailed ? err.message : etcdctlErrorText(toRpcFailure(err));
   throw new ExitError(code, wrap === undefined ? text : wrap(text));

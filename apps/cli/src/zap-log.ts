@@ -14,7 +14,12 @@ export function zapTime(date: Date): string {
 }
 
 /** zapLine renders one log line (without the newline). */
-export function zapLine(level: "info" | "warn" | "error", caller: string, msg: string, fields: ZapField[]): string {
+export function zapLine(
+  level: "info" | "warn" | "error",
+  caller: string,
+  msg: string,
+  fields: ZapField[],
+): string {
   const parts = [
     `"level":"${level}"`,
     `"ts":"${zapTime(new Date())}"`,

@@ -7,7 +7,8 @@ import { failWith } from "../session.js";
 
 /** parseGoInt parses like strconv.ParseInt(s, 10, 64), with Go's error text on failure. */
 export function parseGoInt(text: string): bigint {
-  if (!/^[+-]?\d+$/.test(text)) throw badArgs(`strconv.ParseInt: parsing ${JSON.stringify(text)}: invalid syntax`);
+  if (!/^[+-]?\d+$/.test(text))
+    throw badArgs(`strconv.ParseInt: parsing ${JSON.stringify(text)}: invalid syntax`);
   const v = BigInt(text);
   if (v > 2n ** 63n - 1n || v < -(2n ** 63n)) {
     throw badArgs(`strconv.ParseInt: parsing ${JSON.stringify(text)}: value out of range`);
@@ -21,7 +22,12 @@ export const compaction: CommandSpec = {
   use: "compaction [options] <revision>",
   short: "Compacts the event history in etcd",
   flags: [
-    { name: "physical", kind: "bool", defaultValue: false, usage: "'true' to wait for compaction to physically remove all old revisions" },
+    {
+      name: "physical",
+      kind: "bool",
+      defaultValue: false,
+      usage: "'true' to wait for compaction to physically remove all old revisions",
+    },
   ],
   examples: ["etcdctl-ts compaction 1234", "etcdctl-ts compaction --physical 1234"],
   async run(ctx) {

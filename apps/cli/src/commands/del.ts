@@ -9,13 +9,20 @@ import { failWith } from "../session.js";
 
 /** DEL_FLAGS are del's flags (also accepted by `del` lines inside txn). */
 export const DEL_FLAGS: FlagSpec[] = [
-  { name: "from-key", kind: "bool", defaultValue: false, usage: "delete keys that are greater than or equal to the given key using byte compare" },
+  {
+    name: "from-key",
+    kind: "bool",
+    defaultValue: false,
+    usage: "delete keys that are greater than or equal to the given key using byte compare",
+  },
   { name: "prefix", kind: "bool", defaultValue: false, usage: "delete keys with matching prefix" },
   { name: "prev-kv", kind: "bool", defaultValue: false, usage: "return deleted key-value pairs" },
 ];
 
 /** deleteRequestOf builds the DeleteRangeRequest of del's arguments. */
-export function deleteRequestOf(ctx: Pick<RunContext, "args" | "flag">): MessageInitShape<typeof DeleteRangeRequestSchema> {
+export function deleteRequestOf(
+  ctx: Pick<RunContext, "args" | "flag">,
+): MessageInitShape<typeof DeleteRangeRequestSchema> {
   const range = keyRange(ctx.args, ctx.flag("prefix"), ctx.flag("from-key"), "del");
   return { key: range.key, rangeEnd: range.rangeEnd, prevKv: ctx.flag<boolean>("prev-kv") };
 }

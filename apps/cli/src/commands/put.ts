@@ -10,10 +10,30 @@ import { failWith } from "../session.js";
 
 /** PUT_FLAGS are put's flags (also accepted by `put` lines inside txn). */
 export const PUT_FLAGS: FlagSpec[] = [
-  { name: "ignore-lease", kind: "bool", defaultValue: false, usage: "updates the key using its current lease" },
-  { name: "ignore-value", kind: "bool", defaultValue: false, usage: "updates the key using its current value" },
-  { name: "lease", kind: "string", defaultValue: "0", usage: "lease ID (in hexadecimal) to attach to the key" },
-  { name: "prev-kv", kind: "bool", defaultValue: false, usage: "return the previous key-value pair before modification" },
+  {
+    name: "ignore-lease",
+    kind: "bool",
+    defaultValue: false,
+    usage: "updates the key using its current lease",
+  },
+  {
+    name: "ignore-value",
+    kind: "bool",
+    defaultValue: false,
+    usage: "updates the key using its current value",
+  },
+  {
+    name: "lease",
+    kind: "string",
+    defaultValue: "0",
+    usage: "lease ID (in hexadecimal) to attach to the key",
+  },
+  {
+    name: "prev-kv",
+    kind: "bool",
+    defaultValue: false,
+    usage: "return the previous key-value pair before modification",
+  },
 ];
 
 /** parseHexId parses a lease id as etcdctl does (strconv.ParseInt(s, 16, 64)); undefined when malformed. */
@@ -33,13 +53,16 @@ export async function putRequestOf(
   const usage = "put command needs 1 argument and input from stdin or 2 arguments";
   if (ctx.args.length === 0) throw badArgs(usage);
   const ignoreValue = ctx.flag<boolean>("ignore-value");
-  if (ignoreValue && ctx.args.length > 1) throw badArgs("put command needs only 1 argument when 'ignore-value' is set");
+  if (ignoreValue && ctx.args.length > 1)
+    throw badArgs("put command needs only 1 argument when 'ignore-value' is set");
   let value: Uint8Array = new Uint8Array();
   if (!ignoreValue) value = ctx.args.length > 1 ? utf8(ctx.args[1] as string) : await stdinValue();
   const leaseText = ctx.flag<string>("lease");
   const lease = parseHexId(leaseText);
   if (lease === undefined) {
-    throw badArgs(`bad lease ID (strconv.ParseInt: parsing ${JSON.stringify(leaseText)}: invalid syntax), expecting ID in Hex`);
+    throw badArgs(
+      `bad lease ID (strconv.ParseInt: parsing ${JSON.stringify(leaseText)}: invalid syntax), expecting ID in Hex`,
+    );
   }
   return {
     key: utf8(ctx.args[0] as string),

@@ -4,9 +4,9 @@
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import {
-  type CompareSchema,
   Compare_CompareResult,
   Compare_CompareTarget,
+  type CompareSchema,
   KV,
   type RequestOpSchema,
 } from "@etcd-ts/proto/etcdserverpb";
@@ -17,7 +17,7 @@ import { utf8 } from "../key-range.js";
 import { printTxn } from "../kv-output.js";
 import { line } from "../output.js";
 import { failWith } from "../session.js";
-import { deleteRequestOf, DEL_FLAGS } from "./del.js";
+import { DEL_FLAGS, deleteRequestOf } from "./del.js";
 import { GET_FLAGS, rangeRequestOf } from "./get.js";
 import { PUT_FLAGS, putRequestOf } from "./put.js";
 
@@ -62,18 +62,43 @@ export function parseCompare(text: string): CompareInit {
   switch (target) {
     case "ver":
     case "version":
-      return { key, result, target: Compare_CompareTarget.VERSION, targetUnion: { case: "version", value: int() } };
+      return {
+        key,
+        result,
+        target: Compare_CompareTarget.VERSION,
+        targetUnion: { case: "version", value: int() },
+      };
     case "c":
     case "create":
-      return { key, result, target: Compare_CompareTarget.CREATE, targetUnion: { case: "createRevision", value: int() } };
+      return {
+        key,
+        result,
+        target: Compare_CompareTarget.CREATE,
+        targetUnion: { case: "createRevision", value: int() },
+      };
     case "m":
     case "mod":
-      return { key, result, target: Compare_CompareTarget.MOD, targetUnion: { case: "modRevision", value: int() } };
+      return {
+        key,
+        result,
+        target: Compare_CompareTarget.MOD,
+        targetUnion: { case: "modRevision", value: int() },
+      };
     case "val":
     case "value":
-      return { key, result, target: Compare_CompareTarget.VALUE, targetUnion: { case: "value", value: utf8(raw) } };
+      return {
+        key,
+        result,
+        target: Compare_CompareTarget.VALUE,
+        targetUnion: { case: "value", value: utf8(raw) },
+      };
     case "lease":
-      return { key, result, target: Compare_CompareTarget.LEASE, targetUnion: { case: "lease", value: int() } };
+      return {
+        key,
+        result,
+        target: Compare_CompareTarget.LEASE,
+        targetUnion: { case: "lease", value: int() },
+      };
     default:
       throw new Error(`malformed comparison: ${text} (unknown target ${target})`);
   }
@@ -84,7 +109,8 @@ export async function parseRequest(text: string): Promise<RequestOpInit> {
   const words = argify(text);
   const [verb, ...rest] = words;
   const fail = () => new Error(`invalid txn request: ${text}`);
-  const flagsOf = verb === "get" ? GET_FLAGS : verb === "put" ? PUT_FLAGS : verb === "del" ? DEL_FLAGS : undefined;
+  const flagsOf =
+    verb === "get" ? GET_FLAGS : verb === "put" ? PUT_FLAGS : verb === "del" ? DEL_FLAGS : undefined;
   if (flagsOf === undefined) throw fail();
   const parsed = parseFlags(flagsOf, rest);
   const ctx = {
@@ -108,7 +134,15 @@ export const txn: CommandSpec = {
   name: "txn",
   use: "txn [options]",
   short: "Txn processes all the requests in one transaction",
-  flags: [{ name: "interactive", short: "i", kind: "bool", defaultValue: false, usage: "Input transaction in interactive mode" }],
+  flags: [
+    {
+      name: "interactive",
+      short: "i",
+      kind: "bool",
+      defaultValue: false,
+      usage: "Input transaction in interactive mode",
+    },
+  ],
   examples: [
     `printf '%s\\n' 'value("cfg") = "v1"' '' 'put cfg v2' '' 'get cfg' '' | etcdctl-ts txn`,
     "etcdctl-ts txn -i    # prompts for compares, success and failure requests",
@@ -138,7 +172,8 @@ export const txn: CommandSpec = {
     const ops = async (prompt: string) => {
       const texts = await block(prompt);
       const out: RequestOpInit[] = [];
-      for (const t of texts) out.push(await parseRequest(t).catch((err: unknown) => Promise.reject(invalid(err))));
+      for (const t of texts)
+        out.push(await parseRequest(t).catch((err: unknown) => Promise.reject(invalid(err))));
       return out;
     };
     const success = await ops("success requests (get, put, del):");
