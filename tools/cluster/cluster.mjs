@@ -16,8 +16,10 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { gatewayStatus, startCluster } from "./local-cluster.mjs";
-import { isMemberProcess, readState, stopRecorded, writeState } from "./state-file.mjs";
+import { etcdctl } from "./etcdctl.mjs";
+import { Cluster, gatewayStatus, startCluster } from "./local-cluster.mjs";
+import { Member, sleep } from "./member-process.mjs";
+import { alive, isMemberProcess, readState, stopRecorded, writeState } from "./state-file.mjs";
 
 /** The cluster dir when --dir is not given (relative to the working directory). */
 const DEFAULT_DIR = "local-cluster";
@@ -28,6 +30,10 @@ const USAGE = `usage:
                          [--etcd PATH] [--server PATH/main.js] [-- EXTRA MEMBER FLAGS...]
   etcd-ts-cluster stop   [--dir DIR]
   etcd-ts-cluster status [--dir DIR] [--json]
+  etcd-ts-cluster add    [--dir DIR] [--name NAME] [--learner]   member add, then start it (state existing)
+  etcd-ts-cluster remove NAME [--dir DIR]                         member remove, then end its process
+  etcd-ts-cluster kill   NAME [--dir DIR] [--signal SIGKILL]      end one member's process (a crash by default)
+  etcd-ts-cluster restart NAME [--dir DIR]                        start it again from its data dir
   etcd-ts-cluster clean  [--dir DIR]      remove DIR (data dirs and logs) when no member runs
 defaults: --size 3, --kind etcd-ts, --dir ./${DEFAULT_DIR}, --ports procfile (2379/2380, 22379/22380, ...)
 `;
@@ -58,6 +64,9 @@ function parse() {
         etcd: { type: "string", default: "etcd" },
         server: { type: "string" },
         json: { type: "boolean", default: false },
+        name: { type: "string" },
+        learner: { type: "boolean", default: false },
+        signal: { type: "string", default: "SIGKILL" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -73,9 +82,20 @@ async function main() {
     process.stdout.write(USAGE);
     process.exit(command === undefined && !values.help ? 1 : 0);
   }
-  if (rest.length > 0) fail(`unexpected arguments: ${rest.join(" ")}\n${USAGE}`);
+  const takesName = command === "remove" || command === "kill" || command === "restart";
+  if (rest.length > (takesName ? 1 : 0)) fail(`unexpected arguments: ${rest.join(" ")}\n${USAGE}`);
+  if (takesName && rest[0] === undefined) fail(`${command} needs a member name\n${USAGE}`);
+  const name = rest[0] ?? "";
   const dir = resolve(values.dir);
   switch (command) {
+    case "add":
+      return add(dir, values.name, values.learner);
+    case "remove":
+      return remove(dir, name);
+    case "kill":
+      return kill(dir, name, values.signal);
+    case "restart":
+      return restart(dir, name);
     case "start":
       return start(dir, values, extraArgs);
     case "stop":
@@ -168,12 +188,12 @@ async function start(dir, v, extraArgs) {
   const shutdown = async (/** @type {string} */ why) => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`\n${why}: stopping ${cluster.members.length} members ...\n`);
+    process.stdout.write(`\n${why}: stopping the members ...\n`);
     await cluster.stop();
-    writeState(dir, {
-      ...cluster.toJSON(),
-      members: cluster.members.map((m) => ({ ...m.toJSON(), pid: undefined })),
-    });
+    // Members added (or restarted) from another terminal are only in the record: end those too.
+    const recorded = readState(dir) ?? { ...cluster.toJSON(), members: [] };
+    await Promise.all(recorded.members.map((m) => stopRecorded(m)));
+    writeState(dir, { ...recorded, members: recorded.members.map((m) => ({ ...m, pid: undefined })) });
     process.stdout.write("stopped.\n");
     process.exit(0);
   };
@@ -274,6 +294,166 @@ async function healthOf(clientUrl) {
   } catch {
     return "unreachable";
   }
+}
+
+/**
+ * recordedCluster reads DIR's record, or fails.
+ * @param {string} dir
+ */
+function recordedCluster(dir) {
+  const state = readState(dir);
+  if (state === undefined) return fail(`no cluster recorded in ${dir}`);
+  return state;
+}
+
+/**
+ * runningEndpoints returns the client URLs of the recorded members whose process runs, or fails.
+ * @param {import("./state-file.mjs").ClusterState} state
+ * @param {string} [except] a member to leave out
+ */
+function runningEndpoints(state, except) {
+  const urls = state.members
+    .filter((m) => m.name !== except && m.pid !== undefined && isMemberProcess(m.pid, m.dataDir))
+    .map((m) => m.clientUrl);
+  if (urls.length === 0) fail("no member of the cluster runs");
+  return urls.join(",");
+}
+
+/**
+ * recordedMember finds a member of the record, or fails.
+ * @param {import("./state-file.mjs").ClusterState} state
+ * @param {string} name
+ */
+function recordedMember(state, name) {
+  const m = state.members.find((x) => x.name === name);
+  if (m === undefined)
+    return fail(`no member ${name} recorded (members: ${state.members.map((x) => x.name)})`);
+  return m;
+}
+
+/**
+ * add adds a member to a recorded cluster the operator's way: `etcdctl member add` against the running
+ * members, then the new process with --initial-cluster-state existing, in the background; and records it.
+ * @param {string} dir
+ * @param {string | undefined} name
+ * @param {boolean} learner
+ */
+async function add(dir, name, learner) {
+  const state = recordedCluster(dir);
+  const configs = state.members.map((m) => m.config);
+  const first = configs[0];
+  if (first === undefined || configs.some((c) => c === undefined)) {
+    fail(
+      "the record has no member configurations (started by an older etcd-ts-cluster); restart the cluster",
+    );
+  }
+  const endpoints = runningEndpoints(state);
+  const cluster = new Cluster({
+    kind: first.kind,
+    token: state.token,
+    namePrefix: state.namePrefix ?? "infra",
+    logLevel: first.logLevel,
+    etcdBin: first.etcdBin,
+    etcdctlBin: state.etcdctlBin ?? "etcdctl",
+    etcdTsMain: first.etcdTsMain,
+    detached: true,
+    peerProxies: false,
+    baseDir: dir,
+    ports: state.ports ?? "free",
+    extraArgs: () => first.extraArgs,
+    ownsBaseDir: false,
+  });
+  for (const c of configs) if (c !== undefined) cluster.adopt(c);
+  try {
+    const { member, output } = await cluster.addMember({ name, learner, endpoints, readiness: "up" });
+    writeState(dir, { ...state, members: [...state.members, member.toJSON()] });
+    process.stdout.write(output);
+    process.stdout.write(
+      `${member.name}  pid ${member.pid}  client ${member.clientUrl}  peer ${member.peerUrl}  log ${member.logPath}\n`,
+    );
+  } catch (err) {
+    fail(/** @type {Error} */ (err).message);
+  }
+}
+
+/**
+ * remove runs `etcdctl member remove` for a recorded member, ends its process and drops it from the record.
+ * @param {string} dir
+ * @param {string} name
+ */
+async function remove(dir, name) {
+  const state = recordedCluster(dir);
+  const m = recordedMember(state, name);
+  const endpoints = runningEndpoints(state, name);
+  const bin = state.etcdctlBin ?? "etcdctl";
+  const list = await etcdctl(["member", "list"], { endpoints, bin });
+  // By name, or by peer URL for a member that never started (its name is empty until it publishes it).
+  const line = list.stdout
+    .split("\n")
+    .find((l) => l.includes(`, ${name}, `) || l.split(", ")[3] === m.peerUrl);
+  const id = line?.split(",")[0];
+  if (id === undefined) fail(`${name} is not in member list:\n${list.stdout}${list.stderr}`);
+  const res = await etcdctl(["member", "remove", id], { endpoints, bin });
+  process.stdout.write(res.stdout);
+  if (res.code !== 0) fail(`member remove failed:\n${res.stderr}`);
+  process.stdout.write(`${name} (pid ${m.pid}): ${await stopRecorded(m)}\n`);
+  writeState(dir, { ...state, members: state.members.filter((x) => x !== m) });
+}
+
+/**
+ * kill signals one recorded member's process (SIGKILL by default: a crash) and waits until it is gone.
+ * @param {string} dir
+ * @param {string} name
+ * @param {string} signal
+ */
+async function kill(dir, name, signal) {
+  const state = recordedCluster(dir);
+  const m = recordedMember(state, name);
+  if (!/^SIG[A-Z0-9]+$/.test(signal)) fail(`not a signal name: ${signal}`);
+  const sig = /** @type {NodeJS.Signals} */ (signal);
+  let outcome = "not running";
+  if (m.pid !== undefined && isMemberProcess(m.pid, m.dataDir)) {
+    if (sig === "SIGTERM") {
+      outcome = await stopRecorded(m);
+    } else {
+      process.kill(m.pid, sig);
+      for (let i = 0; i < 200 && alive(m.pid); i++) await sleep(50);
+      outcome = alive(m.pid) ? `sent ${sig}, still running` : `ended by ${sig}`;
+    }
+  }
+  process.stdout.write(`${name} (pid ${m.pid}): ${outcome}\n`);
+  if (m.pid === undefined || !alive(m.pid)) {
+    writeState(dir, {
+      ...state,
+      members: state.members.map((x) => (x === m ? { ...x, pid: undefined } : x)),
+    });
+  }
+}
+
+/**
+ * restart starts a recorded member again from its data dir with the flags it was first started with (ending
+ * it first if it runs), in the background, and records the new PID.
+ * @param {string} dir
+ * @param {string} name
+ */
+async function restart(dir, name) {
+  const state = recordedCluster(dir);
+  const m = recordedMember(state, name);
+  if (m.config === undefined)
+    fail(`${name} has no recorded configuration (started by an older etcd-ts-cluster)`);
+  if (m.pid !== undefined) await stopRecorded(m);
+  const member = new Member({ ...m.config, detached: true });
+  try {
+    member.spawn();
+    writeState(dir, {
+      ...state,
+      members: state.members.map((x) => (x === m ? { ...x, pid: member.pid } : x)),
+    });
+    await member.waitReady({ readiness: "up" });
+  } catch (err) {
+    fail(/** @type {Error} */ (err).message);
+  }
+  process.stdout.write(`${name}  pid ${member.pid}  client ${member.clientUrl}  log ${member.logPath}\n`);
 }
 
 /**

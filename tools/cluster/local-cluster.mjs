@@ -278,20 +278,22 @@ export class Cluster {
   /**
    * addMember does both halves of adding a member: `etcdctl member add` (as a learner when asked) against the
    * running members, then startAddedMember with its output.
-   * @param {{name?: string, learner?: boolean, readiness?: Readiness, timeoutMs?: number}} [options]
+   * @param {{name?: string, learner?: boolean, readiness?: Readiness, timeoutMs?: number, endpoints?: string}} [options]
+   *   endpoints: where to send member add (default: the running members)
    * @returns {Promise<{member: Member, memberId: string, output: string}>}
    */
   async addMember(options = {}) {
     const r = await this.reserveMember(options.name);
     const args = ["member", "add", r.name, `--peer-urls=${r.peerUrl}`];
     if (options.learner) args.push("--learner");
-    let res = await this.etcdctl(args);
+    const target = { endpoints: options.endpoints };
+    let res = await this.etcdctl(args, target);
     // etcd refuses reconfiguration until every member has been connected for a few seconds (its health
     // interval) after a start: "etcdserver: unhealthy cluster". That passes by itself, so try again.
     const deadline = Date.now() + UNHEALTHY_RETRY_MS;
     while (res.code !== 0 && /unhealthy cluster/.test(res.stderr) && Date.now() < deadline) {
       await sleep(500);
-      res = await this.etcdctl(args);
+      res = await this.etcdctl(args, target);
     }
     if (res.code !== 0) {
       this.reservations.delete(r.name);
@@ -349,15 +351,35 @@ export class Cluster {
   }
 
   /**
-   * leader returns the running member that all running members agree leads, or undefined.
+   * leader returns the running member that all running members (or all of `among`, e.g. the majority side of
+   * a partition) agree leads, or undefined.
+   * @param {{among?: Member[]}} [options]
    * @returns {Promise<Member | undefined>}
    */
-  async leader() {
-    const all = (await this.status()).filter((s) => s.running);
+  async leader(options = {}) {
+    const asked = options.among ?? this.members;
+    const all = (await Promise.all(asked.map((m) => memberStatus(m)))).filter((s) => s.running);
     const ids = new Set(all.map((s) => s.leaderId));
     if (ids.size !== 1 || all.some((s) => s.leaderId === undefined || s.leaderId === "0")) return undefined;
     const lead = all.find((s) => s.memberId === all[0]?.leaderId);
     return lead === undefined ? undefined : this.member(lead.name);
+  }
+
+  /**
+   * waitLeader polls until the running members (or `among`) agree on a leader and returns it; throws after
+   * `timeoutMs` (default 30 s). `except` rejects a leader (e.g. the one just killed or isolated) and waits for
+   * another.
+   * @param {{timeoutMs?: number, except?: Member, among?: Member[]}} [options]
+   * @returns {Promise<Member>}
+   */
+  async waitLeader(options = {}) {
+    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+    for (;;) {
+      const lead = await this.leader({ among: options.among });
+      if (lead !== undefined && lead !== options.except) return lead;
+      if (Date.now() > deadline) throw new Error("the running members did not agree on a leader in time");
+      await sleep(100);
+    }
   }
 
   /**
@@ -394,12 +416,25 @@ export class Cluster {
 
   /** toJSON is the state the CLI writes (and `stop` reads). */
   toJSON() {
+    const { extraArgs, ownsBaseDir, ...settings } = this.settings;
     return {
-      kind: this.kind,
-      token: this.token,
-      baseDir: this.baseDir,
+      ...settings,
       members: this.members.map((m) => m.toJSON()),
     };
+  }
+
+  /**
+   * adopt adds a member that this Cluster object did not start (one recorded by the CLI) without starting it,
+   * so that names, slots and ports of later members do not collide with it.
+   * @param {import("./member-process.mjs").MemberConfig} config
+   * @returns {Member}
+   */
+  adopt(config) {
+    const member = new Member(config);
+    this.members.push(member);
+    this.takenPorts.add(config.clientPort);
+    this.takenPorts.add(config.peerPort);
+    return member;
   }
 }
 

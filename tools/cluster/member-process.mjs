@@ -283,6 +283,7 @@ export class Member {
       listenPeerUrl: this.listenPeerUrl,
       dataDir: this.dataDir,
       logPath: this.logPath,
+      config: this.config,
     };
   }
 }

@@ -19,6 +19,7 @@ export const STATE_FILE = "cluster.json";
  * @property {string} listenPeerUrl
  * @property {string} dataDir
  * @property {string} logPath
+ * @property {import("./member-process.mjs").MemberConfig} [config]  how to start it again (restart, add)
  */
 
 /**
@@ -26,6 +27,12 @@ export const STATE_FILE = "cluster.json";
  * @property {string} kind
  * @property {string} token
  * @property {string} baseDir
+ * @property {import("./local-cluster.mjs").PortLayout} [ports]
+ * @property {string} [namePrefix]
+ * @property {string} [logLevel]
+ * @property {string} [etcdBin]
+ * @property {string} [etcdctlBin]
+ * @property {string} [etcdTsMain]
  * @property {RecordedMember[]} members
  * @property {number} [supervisorPid]  the CLI process of a foreground run
  * @property {string} [startedAt]

@@ -37,7 +37,7 @@ describe(`etcd-ts-cluster CLI (kind ${testKind})`, () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("start, status, stop", async () => {
+  it("start, status, add, kill, restart, remove, stop", async () => {
     const started = await run([
       "start",
       "--kind",
@@ -72,14 +72,49 @@ describe(`etcd-ts-cluster CLI (kind ${testKind})`, () => {
     assert.ok(report.members.every((/** @type {any} */ m) => m.state === "running" && m.health === "true"));
     assert.equal(report.members.filter((/** @type {any} */ m) => m.leader).length, 1);
 
+    // Membership and crashes through the CLI: add a learner, kill and restart a member, remove the learner.
+    const added = await run(["add", "--dir", dir, "--learner"]);
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, /^Member +[0-9a-f]+ added to cluster/m);
+    const withLearner = readState(dir);
+    assert.equal(withLearner?.members.length, 4);
+    const learner = withLearner?.members[3];
+    assert.equal(learner?.name, "infra4");
+    assert.equal(learner?.config?.initialClusterState, "existing");
+    assert.ok(learner?.pid !== undefined && alive(learner.pid));
+    pids.push(learner.pid);
+
+    const victim = /** @type {number} */ (pids[1]);
+    const killed = await run(["kill", "infra2", "--dir", dir]);
+    assert.equal(killed.code, 0, killed.stderr);
+    assert.match(killed.stdout, /infra2 \(pid \d+\): ended by SIGKILL/);
+    assert.equal(alive(victim), false);
+    assert.equal((await run(["status", "--dir", dir])).code, 3);
+    const restarted = await run(["restart", "infra2", "--dir", dir]);
+    assert.equal(restarted.code, 0, restarted.stderr);
+    const newPid = readState(dir)?.members[1]?.pid;
+    assert.ok(newPid !== undefined && newPid !== victim && alive(newPid));
+    pids[1] = newPid;
+
+    const removed = await run(["remove", "infra4", "--dir", dir]);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.match(removed.stdout, /^Member +[0-9a-f]+ removed from cluster/m);
+    assert.equal(alive(learner.pid), false);
+    assert.deepEqual(
+      readState(dir)?.members.map((m) => m.name),
+      ["infra1", "infra2", "infra3"],
+    );
+    const healthy = await etcdctl(["endpoint", "health", "--cluster"], { endpoints });
+    assert.equal(healthy.code, 0, healthy.stderr);
+
     const again = await run(["start", "--kind", testKind, "--dir", dir, "--ports", "free"]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /already running/);
 
     const stopped = await run(["stop", "--dir", dir]);
     assert.equal(stopped.code, 0, stopped.stderr);
-    assert.equal(stopped.stdout.match(/: (stopped|killed)$/gm)?.length, 3);
     for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} still alive after stop`);
+    assert.equal(stopped.stdout.match(/: (stopped|killed)$/gm)?.length, 3);
 
     const after = await run(["status", "--dir", dir, "--json"]);
     assert.equal(after.code, 3);

@@ -73,11 +73,11 @@ describe(`a 3-member ${testKind} cluster`, () => {
   });
 
   it("survives a SIGKILL of the leader and takes the member back on restart", async () => {
-    const leader = await eventually("a leader", () => cluster.leader());
+    const leader = await cluster.waitLeader();
     const oldPid = leader.pid;
     await leader.kill();
     assert.equal(leader.running, false);
-    const next = await eventually("a new leader among the others", () => cluster.leader());
+    const next = await cluster.waitLeader({ except: leader });
     assert.notEqual(next, leader);
     await leader.restart();
     assert.ok(leader.running);

@@ -30,7 +30,7 @@ describe(`partitions through peer proxies (${testKind})`, () => {
   });
 
   it("isolate cuts a follower off both ways; heal lets it catch up", async () => {
-    const leader = await eventually("a leader", () => cluster.leader());
+    const leader = await cluster.waitLeader();
     const follower = cluster.members.find((m) => m !== leader);
     assert.ok(follower !== undefined);
     const others = cluster.members.filter((m) => m !== follower);
@@ -47,6 +47,9 @@ describe(`partitions through peer proxies (${testKind})`, () => {
     // The majority keeps working.
     const put = await cluster.etcdctl(["put", "k", "written-during-partition"], { endpoints: majority });
     assert.equal(put.code, 0, put.stderr);
+    // The majority side still agrees on a leader.
+    const majorityLeader = await cluster.waitLeader({ among: others });
+    assert.ok(others.includes(majorityLeader));
     // No peer traffic got through to the isolated member: it has not seen the write.
     const stale = await cluster.etcdctl(["get", "k", "--consistency=s", "--print-value-only"], {
       endpoints: follower.clientUrl,
