@@ -279,7 +279,8 @@ export class Connection {
     const transportLevel =
       err instanceof UnavailableError ||
       err.constructor === CanceledError ||
-      (err.constructor === EtcdError && (err.code === Code.Unknown || err.code === Code.Internal));
+      (err.constructor === EtcdError &&
+        (err.code === Code.Unknown || err.code === Code.Internal || err.code === Code.Aborted));
     if (!transportLevel) return false;
     this.failover(endpoint);
     return true;

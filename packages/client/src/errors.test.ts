@@ -52,4 +52,11 @@ describe("toEtcdError", () => {
     );
     expect(err).toBeInstanceOf(EndpointUnavailableError);
   });
+
+  it("reports a connection reset as Unavailable (not as never sent)", () => {
+    const reset = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
+    const err = toEtcdError(new ConnectError("read ECONNRESET", Code.Aborted, undefined, undefined, reset));
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect(err).not.toBeInstanceOf(EndpointUnavailableError);
+  });
 });

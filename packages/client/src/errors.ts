@@ -268,6 +268,19 @@ const byMessage = new Map<string, EtcdErrorClass>([
   ["etcdserver: bad leader transferee", BadLeaderTransfereeError],
 ]);
 
+/** Socket error codes that mean an established connection broke (the request may or may not have arrived). */
+const brokenConnectionCodes = new Set([
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ERR_HTTP2_STREAM_ERROR",
+  "ERR_HTTP2_SESSION_ERROR",
+  "ERR_HTTP2_GOAWAY_SESSION",
+  "ERR_HTTP2_STREAM_CANCEL",
+  "ERR_STREAM_PREMATURE_CLOSE",
+]);
+
 /** Socket error codes that mean the connection was never established, so nothing was sent. */
 const notConnectedCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
 
@@ -291,9 +304,13 @@ export function toEtcdError(err: unknown): EtcdError {
   const message = connectError.rawMessage;
   const known = byMessage.get(message);
   if (known !== undefined) return new known(message, connectError.code, { cause: err });
+  const sock = causeCode(connectError.cause);
+  if (sock !== undefined && brokenConnectionCodes.has(sock)) {
+    // connect-node reports a reset connection as Aborted or Internal; to a caller it is an unavailable member.
+    return new UnavailableError(message, Code.Unavailable, { cause: err });
+  }
   switch (connectError.code) {
     case Code.Unavailable: {
-      const sock = causeCode(connectError.cause);
       if (sock !== undefined && notConnectedCodes.has(sock)) {
         return new EndpointUnavailableError(message, Code.Unavailable, { cause: err });
       }

@@ -187,7 +187,7 @@ export class KeepAliveManager {
       this.byId.set(keepAlive.id, set);
     }
     set.add(keepAlive);
-    if (!this.running) {
+    if (!this.running && this.connection.fullDuplex) {
       this.running = true;
       void this.run();
     }
@@ -204,7 +204,29 @@ export class KeepAliveManager {
 
   /** send queues a renewal of lease `id` on the stream (dropped while the stream is being re-opened). */
   send(id: bigint): void {
+    if (!this.connection.fullDuplex) {
+      void this.sendAlone(id);
+      return;
+    }
     this.requests?.push({ ID: id });
+  }
+
+  /** sendAlone renews over a one-request stream: the half-duplex (browser) path. */
+  private async sendAlone(id: bigint): Promise<void> {
+    try {
+      const response = await this.connection.unary(
+        true,
+        { timeoutMs: RESEND_MS * 5 },
+        async (endpoint, call) => {
+          for await (const r of endpoint.client(Lease).leaseKeepAlive(oneRequest(id), call)) return r;
+          throw new UnavailableError("etcd-ts client: keep-alive stream ended without an answer");
+        },
+      );
+      for (const keepAlive of [...(this.byId.get(response.ID) ?? [])])
+        keepAlive.onResponse(Number(response.TTL));
+    } catch {
+      // The lease's own deadline reports the loss if renewals keep failing.
+    }
   }
 
   private async run(): Promise<void> {

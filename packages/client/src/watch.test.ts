@@ -4,6 +4,21 @@ import { WatchCompactedError } from "./errors.js";
 import { BACKENDS, startServer, type TestServer } from "./testing/servers.js";
 import type { WatchEvent } from "./watch.js";
 
+/** within fails with `describe()` if `promise` has not settled after `ms` (a clear failure instead of a hang). */
+async function within<T>(promise: Promise<T>, ms: number, describe: () => string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`still waiting after ${ms} ms: ${describe()}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function take(iterable: AsyncIterable<WatchEvent>, n: number): Promise<WatchEvent[]> {
   const out: WatchEvent[] = [];
   if (n === 0) return out;
@@ -113,19 +128,49 @@ describe.each(BACKENDS)("watch against %s", (backend) => {
         }
       }
     };
-    await writer(0, 20);
+    const state = () =>
+      `written ${written.length} received ${received.length} next ${w.nextRevision} done ${w.done}\n${server.output().slice(-2000)}`;
+    await within(writer(0, 20), 20_000, state);
     const disconnected = new Promise((resolve) => w.once("disconnected", resolve));
     await server.stop("SIGKILL");
-    await disconnected;
+    await within(disconnected, 10_000, () => `disconnect: ${state()}`);
     await server.start();
-    await writer(20, 40);
+    await within(writer(20, 40), 20_000, () => `writer: ${state()}`);
     await client.put("w5/last", "end");
-    await iterate;
+    await within(iterate, 10_000, () => `iterate: ${state()}`);
     // The store's history for the prefix is the ground truth: one event per revision, none missing.
     const history = await client.get("w5/", { prefix: true });
     const expected = history.kvs.map((kv) => kv.modRevision).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
     expect(received).toEqual(expected);
     expect(new Set(received).size).toBe(received.length);
     for (const rev of written) expect(received).toContain(rev);
+  });
+
+  it("resumes after the connection drops again and again during a stream of puts: every revision exactly once", async () => {
+    const watching = new EtcdClient({ endpoints: [server.endpoint], retry: { initialMs: 5, maxMs: 50 } });
+    try {
+      const w = watching.watch("w6/", { prefix: true });
+      await w.ready;
+      const received: bigint[] = [];
+      const written: bigint[] = [];
+      let drops = 0;
+      w.on("disconnected", () => drops++);
+      w.on("put", (e) => received.push(e.kv.modRevision));
+      for (let i = 0; i < 60; i++) {
+        written.push((await client.put(`w6/${i % 7}`, String(i))).header.revision);
+        // Cut the watching client's connection (as a network failure would) every few writes.
+        if (i % 10 === 5) watching.connection.endpointFor(server.endpoint).close();
+      }
+      const last = written[written.length - 1] as bigint;
+      await new Promise<void>((resolve) => {
+        if (received.includes(last)) resolve();
+        else w.on("put", (e) => e.kv.modRevision === last && resolve());
+      });
+      expect(drops).toBeGreaterThanOrEqual(3);
+      expect(received).toEqual(written);
+      await w.cancel();
+    } finally {
+      watching.close();
+    }
   });
 });

@@ -37,6 +37,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** running holds every server process we started, so none outlives the test process. */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 /** TestServer is one server process this test started. */
 export interface TestServer {
   readonly backend: Backend;
@@ -103,7 +109,13 @@ export async function startServer(backend: Backend, options: { args?: string[] }
               env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.arch === "x64" ? "" : process.arch },
             });
       child = c;
-      exited = new Promise<void>((resolve) => c.once("exit", () => resolve()));
+      running.add(c);
+      exited = new Promise<void>((resolve) =>
+        c.once("exit", () => {
+          running.delete(c);
+          resolve();
+        }),
+      );
       c.stdout?.on("data", (d: Buffer) => {
         output += d.toString();
       });
