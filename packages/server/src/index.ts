@@ -8,7 +8,15 @@ export { EtcdError, errorCode, toConnectError } from "./errors.js";
 export { EtcdServer, serverVersion } from "./etcd-server.js";
 export type { MemberInfo } from "./membership.js";
 export { clusterIdOf, memberIdOf, parseInitialCluster } from "./membership.js";
-export type { BoltMeta } from "./snapshot/bolt-reader.js";
-export { BoltBucketView, BoltDb, checkSnapshotHash, SnapshotFileError } from "./snapshot/bolt-reader.js";
+export type { BoltMeta, BoltSource } from "./snapshot/bolt-reader.js";
+export {
+  BoltBucketView,
+  BoltDb,
+  bufferSource,
+  checkSnapshotFileHash,
+  checkSnapshotHash,
+  fileSource,
+  SnapshotFileError,
+} from "./snapshot/bolt-reader.js";
 export type { RestoreOptions, RestoreProgress, RestoreResult } from "./snapshot/restore.js";
 export { restoreSnapshot } from "./snapshot/restore.js";

@@ -1,7 +1,31 @@
 import { createHash } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { type BoltBucket, writeBoltFile } from "./bolt-file.js";
-import { BoltDb, checkSnapshotHash, SnapshotFileError } from "./bolt-reader.js";
+import {
+  BoltDb,
+  checkSnapshotFileHash,
+  checkSnapshotHash,
+  fileSource,
+  SnapshotFileError,
+} from "./bolt-reader.js";
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bolt-reader-"));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** withFile writes `bytes` to a file and runs `fn` with it open for reading. */
+function withFile<T>(bytes: Uint8Array, fn: (fd: number) => T): T {
+  const file = path.join(tmp, "snap.db");
+  fs.writeFileSync(file, bytes);
+  const fd = fs.openSync(file, "r");
+  try {
+    return fn(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 const encoder = new TextEncoder();
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
@@ -105,6 +129,15 @@ describe("BoltDb reads what writeBoltFile writes", () => {
     }
   });
 
+  it("reads the same through positional file reads as from memory", () => {
+    for (const seed of [4, 5, 6]) {
+      const buckets = randomBuckets(seed, 4096);
+      const file = writeBoltFile(buckets);
+      const fromFile = withFile(file, (fd) => readAll(BoltDb.open(fileSource(fd, file.length))));
+      expect(fromFile, `seed ${seed}`).toEqual(expected(buckets));
+    }
+  });
+
   it("uses the valid meta with the higher txid, and falls back when it is damaged", () => {
     const file = writeBoltFile([{ name: encoder.encode("k"), entries: [] }], { txid: 5 });
     // txid 5 lives in meta page 1 (5 % 2); page 0 holds txid 4.
@@ -128,6 +161,22 @@ describe("BoltDb reads what writeBoltFile writes", () => {
     const db = BoltDb.open(bad);
     bad.fill(0xee, db.meta.rootPgid * 4096, db.meta.rootPgid * 4096 + 8);
     expect(() => readAll(BoltDb.open(bad))).toThrow(SnapshotFileError);
+  });
+});
+
+describe("checkSnapshotFileHash", () => {
+  const db = writeBoltFile(randomBuckets(9, 4096));
+
+  it("hashes the file in chunks: the db length when the trailer matches, refusals like checkSnapshotHash", () => {
+    expect(withFile(withTrailer(db), (fd) => checkSnapshotFileHash(fd, false))).toBe(db.length);
+    const corrupted = withTrailer(db);
+    flip(corrupted, db.length - 1);
+    expect(() => withFile(corrupted, (fd) => checkSnapshotFileHash(fd, false))).toThrow(
+      /corrupted: expected sha256/,
+    );
+    expect(withFile(corrupted, (fd) => checkSnapshotFileHash(fd, true))).toBe(db.length);
+    expect(() => withFile(db, (fd) => checkSnapshotFileHash(fd, false))).toThrow(/snapshot missing hash/);
+    expect(withFile(db, (fd) => checkSnapshotFileHash(fd, true))).toBe(db.length);
   });
 });
 

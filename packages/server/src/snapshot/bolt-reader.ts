@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import fs from "node:fs";
 
 // Reads the bbolt format that bolt-file.ts writes (see the layout comment there): a file of fixed-size pages,
 // two meta pages (0 and 1) of which the valid one with the higher txid is current, and B+trees of branch and
@@ -50,25 +51,88 @@ export class SnapshotFileError extends Error {
 export function checkSnapshotHash(file: Uint8Array, skipHashCheck: boolean): Uint8Array {
   const hasHash = file.length >= SHA256_BYTES && file.length % HASH_ALIGNMENT === SHA256_BYTES;
   if (!hasHash) {
-    if (!skipHashCheck) {
-      throw new SnapshotFileError(
-        "snapshot missing hash but --skip-hash-check=false (a db file copied from a data dir needs --skip-hash-check)",
-      );
-    }
+    if (!skipHashCheck) throw new SnapshotFileError(MISSING_HASH);
     return file;
   }
   const db = file.subarray(0, file.length - SHA256_BYTES);
   if (!skipHashCheck) {
-    const want = Buffer.from(file.subarray(file.length - SHA256_BYTES));
-    const got = createHash("sha256").update(db).digest();
-    if (!got.equals(want)) {
-      throw new SnapshotFileError(
-        `snapshot file is corrupted: expected sha256 ${want.toString("hex")}, got ${got.toString("hex")}`,
-      );
-    }
+    compareHash(
+      Buffer.from(file.subarray(file.length - SHA256_BYTES)),
+      createHash("sha256").update(db).digest(),
+    );
   }
   return db;
 }
+
+/**
+ * BoltSource is where a BoltDb reads its bytes from: the first `length` bytes of a file or of a buffer. A
+ * file is read page by page when the tree reaches it, so a database larger than memory (or than the 2 GiB
+ * `fs.readFile` accepts) can be read.
+ */
+export interface BoltSource {
+  readonly length: number;
+  /** read returns `length` bytes at `offset` (both within the source). */
+  read(offset: number, length: number): Uint8Array;
+}
+
+/** bufferSource reads from bytes in memory (views into them, no copies). */
+export function bufferSource(bytes: Uint8Array): BoltSource {
+  return { length: bytes.length, read: (offset, length) => bytes.subarray(offset, offset + length) };
+}
+
+/** fileSource reads the first `length` bytes of an open file with positional reads. */
+export function fileSource(fd: number, length: number): BoltSource {
+  return {
+    length,
+    read(offset, size) {
+      const out = Buffer.allocUnsafe(size);
+      let done = 0;
+      while (done < size) {
+        const n = fs.readSync(fd, out, done, size - done, offset + done);
+        if (n === 0) throw new SnapshotFileError(`bolt: file ends before byte ${offset + size}`);
+        done += n;
+      }
+      return out;
+    },
+  };
+}
+
+/** HASH_CHUNK_BYTES is how much of a file is hashed per read. */
+const HASH_CHUNK_BYTES = 1 << 20;
+
+/**
+ * checkSnapshotFileHash is {@link checkSnapshotHash} for an open file, hashed in chunks: it returns how many
+ * leading bytes of the file are the bbolt database.
+ */
+export function checkSnapshotFileHash(fd: number, skipHashCheck: boolean): number {
+  const size = fs.fstatSync(fd).size;
+  const hasHash = size >= SHA256_BYTES && size % HASH_ALIGNMENT === SHA256_BYTES;
+  if (!hasHash) {
+    if (!skipHashCheck) throw new SnapshotFileError(MISSING_HASH);
+    return size;
+  }
+  const dbBytes = size - SHA256_BYTES;
+  if (!skipHashCheck) {
+    const source = fileSource(fd, size);
+    const hash = createHash("sha256");
+    for (let offset = 0; offset < dbBytes; offset += HASH_CHUNK_BYTES) {
+      hash.update(source.read(offset, Math.min(HASH_CHUNK_BYTES, dbBytes - offset)));
+    }
+    compareHash(Buffer.from(source.read(dbBytes, SHA256_BYTES)), hash.digest());
+  }
+  return dbBytes;
+}
+
+function compareHash(want: Buffer, got: Buffer): void {
+  if (!got.equals(want)) {
+    throw new SnapshotFileError(
+      `snapshot file is corrupted: expected sha256 ${want.toString("hex")}, got ${got.toString("hex")}`,
+    );
+  }
+}
+
+const MISSING_HASH =
+  "snapshot missing hash but --skip-hash-check=false (a db file copied from a data dir needs --skip-hash-check)";
 
 /** fnv1a64 is the 64-bit FNV-1a hash bbolt checksums its meta pages with. */
 function fnv1a64(bytes: Uint8Array): bigint {
@@ -205,44 +269,43 @@ function* leafElements(page: PageView): Generator<{ key: Uint8Array; value: Uint
 }
 
 /**
- * BoltDb is a read-only bbolt database held in memory (a snapshot file's bytes, less any hash trailer). It
- * checks the meta pages when opened; pages are decoded as they are read.
+ * BoltDb is a read-only bbolt database (a snapshot file less its hash trailer), in memory or read from a
+ * file page by page. It checks the meta pages when opened; pages are decoded as the tree reaches them.
  */
 export class BoltDb {
-  readonly bytes: Uint8Array;
   readonly meta: BoltMeta;
-  readonly #view: DataView;
+  readonly #source: BoltSource;
 
-  private constructor(bytes: Uint8Array, meta: BoltMeta) {
-    this.bytes = bytes;
+  private constructor(source: BoltSource, meta: BoltMeta) {
+    this.#source = source;
     this.meta = meta;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /**
    * open checks the meta pages of a bbolt file (magic, version, FNV-1a checksum) and uses the valid one with
    * the higher txid, as bbolt does. Throws SnapshotFileError when neither is valid.
    */
-  static open(bytes: Uint8Array): BoltDb {
+  static open(bytesOrSource: Uint8Array | BoltSource): BoltDb {
+    const source = bytesOrSource instanceof Uint8Array ? bufferSource(bytesOrSource) : bytesOrSource;
     const metas: BoltMeta[] = [];
     const problems: string[] = [];
-    const first = readMeta(bytes, 0, undefined);
+    const first = readMeta(source, 0, undefined);
     if (typeof first === "string") problems.push(first);
     else metas.push(first);
     const pageSize = typeof first === "string" ? DEFAULT_PAGE_BYTES : first.pageSize;
-    const second = readMeta(bytes, pageSize, pageSize);
+    const second = readMeta(source, pageSize, pageSize);
     if (typeof second === "string") problems.push(second);
     else metas.push(second);
     const meta = metas.sort((a, b) => b.txid - a.txid)[0];
     if (meta === undefined) {
       throw new SnapshotFileError(`not a bbolt database (${problems.join("; ")})`);
     }
-    if (meta.highWaterPgid * meta.pageSize > bytes.length) {
+    if (meta.highWaterPgid * meta.pageSize > source.length) {
       throw new SnapshotFileError(
-        `bolt: file is truncated: ${bytes.length} bytes, the meta page says ${meta.highWaterPgid} pages of ${meta.pageSize}`,
+        `bolt: file is truncated: ${source.length} bytes, the meta page says ${meta.highWaterPgid} pages of ${meta.pageSize}`,
       );
     }
-    return new BoltDb(bytes, meta);
+    return new BoltDb(source, meta);
   }
 
   /** root is the root bucket, whose nested buckets are the database's top-level buckets. */
@@ -257,16 +320,18 @@ export class BoltDb {
       throw new SnapshotFileError(`bolt: page id ${pgid} out of range [2, ${highWaterPgid})`);
     }
     const offset = pgid * pageSize;
-    const id = u64(this.#view, offset, "page id");
+    const first = this.#source.read(offset, pageSize);
+    const head = new DataView(first.buffer, first.byteOffset, first.byteLength);
+    const id = u64(head, 0, "page id");
     if (id !== pgid) throw new SnapshotFileError(`bolt: page ${pgid} has id ${id}`);
-    const flags = this.#view.getUint16(offset + 8, true);
-    const count = this.#view.getUint16(offset + 10, true);
-    const overflow = this.#view.getUint32(offset + 12, true);
+    const flags = head.getUint16(8, true);
+    const count = head.getUint16(10, true);
+    const overflow = head.getUint32(12, true);
     const end = offset + (1 + overflow) * pageSize;
-    if (pgid + 1 + overflow > highWaterPgid || end > this.bytes.length) {
+    if (pgid + 1 + overflow > highWaterPgid || end > this.#source.length) {
       throw new SnapshotFileError(`bolt: page ${pgid} with ${overflow} overflow pages runs past the file`);
     }
-    const bytes = this.bytes.subarray(offset, end);
+    const bytes = overflow === 0 ? first : this.#source.read(offset, end - offset);
     return { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), flags, count };
   }
 
@@ -294,11 +359,13 @@ export class BoltDb {
 }
 
 /** readMeta decodes the meta page at `offset`, or says why it is not valid. */
-function readMeta(bytes: Uint8Array, offset: number, expectPageSize: number | undefined): BoltMeta | string {
-  const at = offset + PAGE_HEADER_BYTES;
-  if (at + META_CHECKSUMMED_BYTES + 8 > bytes.length) return `meta page at ${offset} is missing`;
+function readMeta(source: BoltSource, offset: number, expectPageSize: number | undefined): BoltMeta | string {
+  const metaBytes = PAGE_HEADER_BYTES + META_CHECKSUMMED_BYTES + 8;
+  if (offset + metaBytes > source.length) return `meta page at ${offset} is missing`;
+  const bytes = source.read(offset, metaBytes);
+  const at = PAGE_HEADER_BYTES;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (!(view.getUint16(offset + 8, true) & META_PAGE_FLAG)) return `page at ${offset} is not a meta page`;
+  if (!(view.getUint16(8, true) & META_PAGE_FLAG)) return `page at ${offset} is not a meta page`;
   if (view.getUint32(at, true) !== MAGIC) return `meta page at ${offset} has no bbolt magic`;
   if (view.getUint32(at + 4, true) !== VERSION) return `meta page at ${offset} has an unknown version`;
   const checksum = view.getBigUint64(at + META_CHECKSUMMED_BYTES, true);

@@ -14,7 +14,13 @@ import {
   memberIdOf,
   parseInitialCluster,
 } from "../membership.js";
-import { type BoltBucketView, BoltDb, checkSnapshotHash, SnapshotFileError } from "./bolt-reader.js";
+import {
+  type BoltBucketView,
+  BoltDb,
+  checkSnapshotFileHash,
+  fileSource,
+  SnapshotFileError,
+} from "./bolt-reader.js";
 
 // Restoring seeds a NEW cluster from a snapshot file, like etcdutl's `snapshot restore`: the data (keys with
 // their whole revision history, leases, users, roles, auth settings, compaction revision) is copied into a
@@ -113,11 +119,26 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     }
   }
 
-  const file = await fs.promises.readFile(options.snapshotPath);
-  const db = BoltDb.open(checkSnapshotHash(file, options.skipHashCheck ?? false));
-  const root = db.root();
-  const bucket = (name: string) => root.bucket(name);
+  // The file is read page by page (positional reads), so its size is not bounded by memory.
+  const fd = fs.openSync(options.snapshotPath, "r");
+  try {
+    const dbBytes = checkSnapshotFileHash(fd, options.skipHashCheck ?? false);
+    const root = BoltDb.open(fileSource(fd, dbBytes)).root();
+    return await seed(options, root, self, clusterId, members);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
+/** seed writes the backend and the WAL into a staging dir beside the data dir, then renames it into place. */
+async function seed(
+  options: RestoreOptions,
+  root: BoltBucketView,
+  self: MemberInfo,
+  clusterId: bigint,
+  members: MemberInfo[],
+): Promise<RestoreResult> {
+  const bucket = (name: string) => root.bucket(name);
   const dataDir = path.resolve(options.dataDir);
   const staging = `${dataDir}.restoring-${process.pid}`;
   await fs.promises.rm(staging, { recursive: true, force: true });
