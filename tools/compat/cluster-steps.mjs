@@ -119,6 +119,20 @@ export const clusterSteps = [
   // ---------------------------------------------------------------- removing members
   { run: "member remove {ID_infra4}", retry: AFTER_START },
   { stopMember: "infra4" },
+
+  // ---------------------------------------------------------------- a voter added and started
+  { reserve: "infra6" },
+  { run: "member add infra6 --peer-urls={PEER_infra6}", retry: AFTER_START },
+  { run: "member list", sortLines: true, note: "unstarted voter" },
+  { startMember: "infra6" },
+  { run: "member list -w table" },
+  { run: "put cluster/k v6", on: "infra6" },
+  { run: "get cluster/k", on: "infra6" },
+  { run: "move-leader {ID_infra6}", on: "all" },
+  { run: "endpoint status --cluster -w table", note: "infra6 leads" },
+  { leader: "infra1" },
+  { run: "member remove {ID_infra6}", retry: AFTER_START },
+  { stopMember: "infra6" },
   { run: "member remove {ID_infra3}", retry: AFTER_START },
   { stopMember: "infra3" },
   { run: "member list", sortLines: true },
