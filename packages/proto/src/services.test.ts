@@ -84,6 +84,11 @@ describe("etcd API services", () => {
       "/etcdts.internal.v1.Peer/StreamMessages",
       "/etcdts.internal.v1.Peer/SendSnapshot",
       "/etcdts.internal.v1.Peer/HashKvAtRevision",
+      "/etcdts.internal.v1.Peer/ClusterInfo",
+      "/etcdts.internal.v1.Peer/LeaseRenew",
+      "/etcdts.internal.v1.Peer/LeaseTimeToLive",
+      "/etcdts.internal.v1.Peer/LeaseLeases",
+      "/etcdts.internal.v1.Peer/MemberPromote",
     ]);
   });
 });
