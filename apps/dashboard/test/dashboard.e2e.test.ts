@@ -105,6 +105,22 @@ describe("dashboard against a real etcd-ts member", () => {
       "written in the browser\n",
     );
     await page.locator('li[data-key="/dashboard/from-ui"]').waitFor();
+
+    // A key with a lease shows the lease, its TTL and its keys; the lease list shows it too.
+    const grant = await etcdctl(member!.url, ["lease", "grant", "600"]);
+    const leaseHex = /lease ([0-9a-f]+) granted/.exec(grant)?.[1];
+    expect(leaseHex, grant).toBeDefined();
+    await etcdctl(member!.url, ["put", "/dashboard/session", "leased value", `--lease=${leaseHex}`]);
+    await page.locator('li[data-key="/dashboard/session"] button').click();
+    await expect
+      .poll(() => page.getByTestId("lease-info").textContent())
+      .toMatch(
+        new RegExp(`Lease ${leaseHex}: \\d+ s left of 600 s, attached to 1 key\\(s\\): /dashboard/session`),
+      );
+    await page
+      .locator(`[data-testid="lease-list"] tr[data-lease-id="${leaseHex}"]`)
+      .getByText("/dashboard/session")
+      .waitFor();
     await shot("keys.png");
     expect(pageErrors).toEqual([]);
   });
@@ -166,7 +182,12 @@ describe("dashboard against a real etcd-ts member", () => {
       "--prefix",
       "--keys-only",
     ]);
-    expect(left.trim()).toBe("/dashboard/from-ui");
+    expect(
+      left
+        .trim()
+        .split("\n")
+        .filter((l) => l !== ""),
+    ).toEqual(["/dashboard/from-ui", "/dashboard/session"]);
     await shot("keys-auth.png");
     expect(pageErrors).toEqual([]);
   });

@@ -8,6 +8,7 @@ import type { View } from "../shell/view.js";
 import { displayBytes, keyBytes, prefixEnd, textOf } from "./key-bytes.js";
 import { keyHistory } from "./key-history.js";
 import { keyTree, parentPrefix } from "./key-tree.js";
+import { LeaseList } from "./lease-list.js";
 
 /** MAX_LISTED_KEYS bounds one listing of the key browser (the rest is summarized). */
 export const MAX_LISTED_KEYS = 1_000;
@@ -45,7 +46,11 @@ export class KeyBrowser implements View {
       }
     | undefined;
 
-  constructor(private readonly api: EtcdApi) {}
+  readonly #leases: LeaseList;
+
+  constructor(private readonly api: EtcdApi) {
+    this.#leases = new LeaseList(api, (key) => void this.#select(key));
+  }
 
   mount(container: HTMLElement, params: URLSearchParams): void {
     this.#mounted = true;
@@ -100,6 +105,17 @@ export class KeyBrowser implements View {
           els.list,
           h("h3", {}, "Live changes ", els.live),
           els.feed,
+          h(
+            "h3",
+            {},
+            "Leases ",
+            h(
+              "button",
+              { type: "button", class: "link small", onclick: () => void this.#leases.refresh() },
+              "refresh",
+            ),
+          ),
+          this.#leases.element,
         ),
         h(
           "section",
@@ -125,6 +141,7 @@ export class KeyBrowser implements View {
       ),
     );
     this.#navigate(params.get("prefix") ?? "");
+    void this.#leases.refresh();
     const key = params.get("key");
     if (key !== null) void this.#select(key);
   }
@@ -416,24 +433,35 @@ export class KeyBrowser implements View {
     let next = fromRevision;
     const loop = async () => {
       while (!abort.signal.aborted) {
+        // One attempt per stream; a watch the server cancels (e.g. compacted) ends its attempt.
+        const attempt = new AbortController();
+        const stopAttempt = () => attempt.abort();
+        abort.signal.addEventListener("abort", stopAttempt);
         try {
           await openWatchStream(
             this.api.baseUrl,
             { key, rangeEnd, startRevision: next },
             (res) => {
-              if (res.created) this.#setLive(true, prefix);
-              if (res.compactRevision > 0n) next = res.compactRevision;
+              if (res.created && !res.canceled) this.#setLive(true, prefix);
               for (const ev of res.events) {
                 if (ev.kv !== undefined) next = ev.kv.modRevision + 1n;
                 this.#onEvent(ev.type === Event_EventType.DELETE ? "DELETE" : "PUT", ev.kv);
               }
+              if (res.canceled) {
+                // Compacted past `next`: resume from the oldest revision still kept, reload the listing.
+                if (res.compactRevision > 0n) next = res.compactRevision;
+                if (res.cancelReason !== "") this.#status(`Watch canceled: ${res.cancelReason}`, true);
+                void this.#loadList();
+                attempt.abort();
+              }
             },
-            abort.signal,
+            attempt.signal,
             this.api.session?.token,
           );
         } catch (err) {
-          if (abort.signal.aborted) return;
-          this.#status(`Watch: ${(err as Error).message}`, true);
+          if (!attempt.signal.aborted) this.#status(`Watch: ${(err as Error).message}`, true);
+        } finally {
+          abort.signal.removeEventListener("abort", stopAttempt);
         }
         if (abort.signal.aborted) return;
         this.#setLive(false, prefix);
@@ -470,6 +498,7 @@ export class KeyBrowser implements View {
     clearTimeout(this.#refreshTimer);
     this.#refreshTimer = setTimeout(() => {
       void this.#loadList();
+      void this.#leases.refresh();
       if (this.#selected !== undefined && this.#changed.has(this.#selected))
         void this.#select(this.#selected);
       this.#changed.clear();
