@@ -227,6 +227,7 @@ export async function gateway(
   route: string,
   body: unknown,
   timeoutMs = 5000,
+  // biome-ignore lint/suspicious/noExplicitAny: the gateway's protojson; each caller reads the fields it knows
 ): Promise<any> {
   const res = await fetch(`${member.clientUrl}/v3/${route}`, {
     method: "POST",
@@ -234,6 +235,7 @@ export async function gateway(
     headers: { "content-type": "application/json" },
     signal: AbortSignal.timeout(timeoutMs),
   });
+  // biome-ignore lint/suspicious/noExplicitAny: see above
   const json = (await res.json()) as any;
   if (res.status !== 200) throw new Error(`${route}: ${res.status} ${JSON.stringify(json)}`);
   return json;
@@ -301,7 +303,7 @@ export class WriteLoad {
   readonly acknowledged = new Set<string>();
   attempted = 0;
   #running = true;
-  readonly #done: Promise<void[]>;
+  readonly #done: Promise<unknown>;
 
   constructor(members: () => ClusterMember[], prefix: string, writers = 4) {
     let seq = 0;
