@@ -29,12 +29,15 @@ const errorCodes: ReadonlyMap<string, Code> = new Map<string, Code>([
   ["etcdserver: Peer URLs already exists", Code.FailedPrecondition],
   ["etcdserver: member not found", Code.NotFound],
   ["etcdserver: unhealthy cluster", Code.Unavailable],
-  ["etcdserver: re-configuration failed due to not enough started members", Code.FailedPrecondition],
+  // etcd 3.4 maps this one to rpctypes.ErrMemberNotEnoughStarted, a client-side error value rather than a gRPC
+  // status, so grpc-go sends it with code Unknown (and its text); etcdctl prints "code = Unknown".
+  ["etcdserver: re-configuration failed due to not enough started members", Code.Unknown],
   ["etcdserver: can only promote a learner member", Code.FailedPrecondition],
   ["etcdserver: can only promote a learner member which is in sync with leader", Code.FailedPrecondition],
   ["etcdserver: too many learner members in cluster", Code.FailedPrecondition],
   ["etcdserver: member id is not a learner", Code.FailedPrecondition],
-  ["etcdserver: rpc not supported for learner", Code.FailedPrecondition],
+  // Unavailable, so that clients retry it on another endpoint (etcdctl retries until its command timeout).
+  ["etcdserver: rpc not supported for learner", Code.Unavailable],
   ["etcdserver: not leader", Code.FailedPrecondition],
   ["etcdserver: not capable", Code.FailedPrecondition],
   ["etcdserver: bad leader transferee", Code.FailedPrecondition],

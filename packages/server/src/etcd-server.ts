@@ -456,6 +456,7 @@ export class EtcdServer implements EtcdApi {
     this.#reads = new ReadIndexBatcher(
       {
         requestReadIndex: (context) => this.#raft.readIndex(context),
+        nextContextId: () => this.#ids.next(),
         waitApplied: (index) => this.#applied.wait(index),
         timeoutError: () => errors.timeout(),
       },

@@ -5,9 +5,11 @@ import { ReadIndexBatcher } from "./read-index.js";
 function setup() {
   const requests: Uint8Array[] = [];
   const applied = new AppliedIndex(0);
+  let contextId = 0n;
   const batcher = new ReadIndexBatcher(
     {
       requestReadIndex: (context) => requests.push(context),
+      nextContextId: () => ++contextId,
       waitApplied: (index) => applied.wait(index),
       timeoutError: () => new Error("etcdserver: request timed out"),
     },
@@ -62,5 +64,28 @@ describe("ReadIndexBatcher", () => {
     batcher.onReadIndex(new Uint8Array([9, 9]), 1);
     batcher.failAll(new Error("etcdserver: server stopped"));
     await expect(read).rejects.toThrow("server stopped");
+  });
+
+  it("tags each request with the id the server hands out, not a per-member sequence", () => {
+    // Two members counting from 1 would send the leader the same contexts, and it keeps only one of them.
+    const ids = [0x1234_0000_0000_0101n, 0x1234_0000_0000_0102n];
+    const requests: Uint8Array[] = [];
+    const batcher = new ReadIndexBatcher(
+      {
+        requestReadIndex: (context) => requests.push(context),
+        nextContextId: () => ids.shift() ?? 0n,
+        waitApplied: async () => {},
+        timeoutError: () => new Error("etcdserver: request timed out"),
+      },
+      60_000,
+      100,
+    );
+    void batcher.read();
+    void batcher.read();
+    batcher.onReadIndex(requests[0] as Uint8Array, 1);
+    expect(requests.map((c) => Buffer.from(c).toString("hex"))).toEqual([
+      "1234000000000101",
+      "1234000000000102",
+    ]);
   });
 });

@@ -4,6 +4,12 @@ import { assert } from "./assert.js";
 export interface ReadIndexHooks {
   /** requestReadIndex asks raft for a read index, tagged with `context`. */
   requestReadIndex(context: Uint8Array): void;
+  /**
+   * nextContextId returns the id that tags the next read index request. It must be unique across members
+   * and restarts (the server's request id generator): the leader keeps one pending request per context and
+   * drops a second one with the same context, so a context that two members both use starves one of them.
+   */
+  nextContextId(): bigint;
   /** waitApplied resolves once the member has applied up to `index`. */
   waitApplied(index: number): Promise<void>;
   /** timeoutError is what waiting reads get when raft does not answer in time (no leader, partition). */
@@ -27,7 +33,6 @@ export class ReadIndexBatcher {
   readonly #maxWaiting: number;
   #waiting: Waiter[] = [];
   #inflight: { context: string; waiters: Waiter[]; timer: NodeJS.Timeout } | undefined;
-  #sequence = 0n;
 
   constructor(hooks: ReadIndexHooks, timeoutMs: number, maxWaiting: number) {
     assert(timeoutMs > 0 && maxWaiting > 0, "read index bounds must be positive");
@@ -49,9 +54,8 @@ export class ReadIndexBatcher {
 
   #issue(): void {
     if (this.#inflight !== undefined || this.#waiting.length === 0) return;
-    this.#sequence++;
     const contextBytes = new Uint8Array(8);
-    new DataView(contextBytes.buffer).setBigUint64(0, this.#sequence, false);
+    new DataView(contextBytes.buffer).setBigUint64(0, this.#hooks.nextContextId(), false);
     const waiters = this.#waiting;
     this.#waiting = [];
     const timer = setTimeout(() => {
