@@ -255,3 +255,24 @@ describe("dashboard against a real 3-member etcd-ts cluster", () => {
     expect(pageErrors).toEqual([]);
   });
 });
+
+describe("etcd-ts serving the dashboard", () => {
+  let uiOff: Member | undefined;
+
+  afterAll(async () => {
+    await uiOff?.stop();
+  });
+
+  it("serves the bundle at /ui/ on the client port, and --ui=false turns it off", async () => {
+    const on = await fetch(`${member!.url}/ui/`);
+    expect(on.status).toBe(200);
+    const html = await on.text();
+    expect(html).toContain(fs.readFileSync(path.join(distDir, "index.html"), "utf8").trim());
+    uiOff = await startMember("dash-no-ui", ["--ui=false"]);
+    const off = await fetch(`${uiOff.url}/ui/`);
+    await off.body?.cancel();
+    expect(off.status).toBe(404);
+    // The API keeps working on that member.
+    expect(await etcdctl(uiOff.url, ["put", "k", "v"])).toContain("OK");
+  });
+});

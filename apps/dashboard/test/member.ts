@@ -22,6 +22,12 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * HEALTHY_TIMEOUT_MS bounds the wait for a member's /health to answer 200. Generous: a new 3-member cluster
+ * has to start three Node processes and elect a leader, on CI machines that run other tests meanwhile.
+ */
+const HEALTHY_TIMEOUT_MS = 45_000;
+
 /** Member is one etcd-ts process this test started; it is only ever ended by its own PID. */
 export interface Member {
   readonly url: string;
@@ -31,9 +37,12 @@ export interface Member {
   stop(): Promise<void>;
 }
 
-/** startMember starts a single-member etcd-ts cluster on 127.0.0.1 and waits until /health answers 200. */
-export async function startMember(name: string): Promise<Member> {
-  const [member] = await startCluster([name]);
+/**
+ * startMember starts a single-member etcd-ts cluster on 127.0.0.1 and waits until /health answers 200.
+ * `extraArgs` are appended to the member's flags (e.g. `--ui=false`).
+ */
+export async function startMember(name: string, extraArgs: readonly string[] = []): Promise<Member> {
+  const [member] = await startCluster([name], extraArgs);
   return member!;
 }
 
@@ -41,7 +50,10 @@ export async function startMember(name: string): Promise<Member> {
  * startCluster starts one etcd-ts member per name as a new cluster on 127.0.0.1 (free ports, fresh data
  * dirs under the OS temp folder) and waits until every member's /health answers 200.
  */
-export async function startCluster(names: readonly string[]): Promise<Member[]> {
+export async function startCluster(
+  names: readonly string[],
+  extraArgs: readonly string[] = [],
+): Promise<Member[]> {
   if (!fs.existsSync(serverMain)) {
     throw new Error(`${serverMain} is missing: build it first (pnpm --filter @etcd-ts/server-app... build)`);
   }
@@ -51,7 +63,7 @@ export async function startCluster(names: readonly string[]): Promise<Member[]> 
   );
   const initialCluster = names.map((n, i) => `${n}=http://127.0.0.1:${ports[i]!.peer}`).join(",");
   const members = names.map((name, i) =>
-    spawnMember(name, path.join(dataDir, name), ports[i]!.client, ports[i]!.peer, initialCluster),
+    spawnMember(name, path.join(dataDir, name), ports[i]!.client, ports[i]!.peer, initialCluster, extraArgs),
   );
   try {
     await Promise.all(members.map((m) => m.healthy));
@@ -68,6 +80,7 @@ function spawnMember(
   clientPort: number,
   peerPort: number,
   initialCluster: string,
+  extraArgs: readonly string[],
 ): { member: Member; healthy: Promise<void> } {
   const url = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
@@ -79,6 +92,7 @@ function spawnMember(
       ...["--listen-client-urls", url, "--advertise-client-urls", url],
       ...["--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer],
       ...["--initial-cluster", initialCluster, "--initial-cluster-state", "new", "--log-level", "warn"],
+      ...extraArgs,
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
@@ -99,12 +113,18 @@ function spawnMember(
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       await exited;
       fs.rmSync(dataDir, { recursive: true, force: true });
-      // The cluster's temp folder goes with its last member.
-      if (fs.readdirSync(path.dirname(dataDir)).length === 0) fs.rmdirSync(path.dirname(dataDir));
+      // The cluster's temp folder goes with its last member. Members stop concurrently, so another one
+      // may have removed it already, or still have its data dir in it.
+      try {
+        fs.rmdirSync(path.dirname(dataDir));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== "ENOENT" && code !== "ENOTEMPTY") throw err;
+      }
     },
   };
   const healthy = (async () => {
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + HEALTHY_TIMEOUT_MS;
     for (;;) {
       if (child.exitCode !== null)
         throw new Error(`etcd-ts ${name} exited early (${child.exitCode}):\n${output}`);

@@ -123,6 +123,35 @@ describe("playground simulation", () => {
     }
   });
 
+  it.each([3, 5])("a crashed follower restarts from its log and catches up (%i nodes)", (nodes) => {
+    for (const seed of seedList) {
+      const sim = new Simulation({ seed, nodes });
+      const leaderId = electLeader(sim);
+      sim.act({ kind: "request" });
+      settle(sim);
+      const follower = sim.node(sim.nodeIds.find((id) => id !== leaderId)!);
+      const persisted = follower.log();
+      const commitBefore = follower.commit();
+      sim.act({ kind: "crash", node: follower.id });
+      for (let i = 0; i < 3; i++) {
+        sim.act({ kind: "request" });
+        sim.advanceTo(sim.now + 100);
+      }
+      sim.advanceTo(sim.now + 1_000);
+      // The rest commit without it; the crashed node's disk keeps what it had and learns nothing new.
+      expect(sim.leader()!.commit(), `seed ${seed}`).toBeGreaterThan(commitBefore);
+      expect(follower.commit(), `seed ${seed}`).toBe(commitBefore);
+      expect(follower.log(), `seed ${seed}`).toEqual(persisted);
+      sim.act({ kind: "restart", node: follower.id });
+      expect(follower.log(), `seed ${seed}: restart keeps the log`).toEqual(persisted);
+      settle(sim);
+      const applied = sim.leader()!.appliedCommands;
+      expect(applied, `seed ${seed}`).toHaveLength(4);
+      expect(follower.role()).toBe("follower");
+      expect(follower.appliedCommands, `seed ${seed}`).toEqual(applied);
+    }
+  });
+
   it("a minority partition makes no progress; the majority elects a leader and commits", () => {
     for (const seed of seedList) {
       const sim = new Simulation({ seed, nodes: 5 });
