@@ -18,6 +18,15 @@ describe("parseFlags", () => {
     expect(config.electionTimeoutMs).toBe(1000);
     expect(config.maxRequestBytes).toBe(1_572_864);
     expect(config.maxTxnOps).toBe(128);
+    expect(config.corsOrigins).toEqual(["*"]);
+  });
+
+  it("reads --cors as a list, from the flag, ETCD_CORS or the config file", () => {
+    expect(parseFlags(["--cors", "http://a.example, http://b.example"], {}).corsOrigins).toEqual([
+      "http://a.example",
+      "http://b.example",
+    ]);
+    expect(parseFlags([], { ETCD_CORS: "http://c.example" }).corsOrigins).toEqual(["http://c.example"]);
   });
 
   it("takes flags over ETCD_* variables over the config file", () => {

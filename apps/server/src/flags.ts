@@ -105,6 +105,7 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     .option("--listen-metrics-urls <urls>", "extra URLs serving /metrics and /health", list)
     .option("--ui [bool]", "serve the web dashboard at /ui on the client port (true)", boolean("ui"))
     .option("--ui-dir <path>", "directory of the built dashboard (default: the one installed with etcd-ts)")
+    .option("--cors <origins>", "comma-separated origins allowed to call the client port from a browser (*)", list)
     .option("--client-crl-file <path>", "path to the client certificate revocation list file")
     .option("--peer-crl-file <path>", "path to the peer certificate revocation list file")
     .option("--auto-tls", "client TLS using generated certificates")
@@ -251,6 +252,7 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     ),
     peerCertAllowedCn: pick(o.peerCertAllowedCn, env.ETCD_PEER_CERT_ALLOWED_CN, defaults.peerCertAllowedCn),
     cipherSuites: pick(o.cipherSuites, envList("ETCD_CIPHER_SUITES"), defaults.cipherSuites),
+    corsOrigins: pick(o.cors, envList("ETCD_CORS"), defaults.corsOrigins),
     uiDir: pick(o.ui, envBool("ETCD_TS_UI"), true) ? pick(o.uiDir, env.ETCD_TS_UI_DIR, defaultUiDir()) : "",
     initialCorruptCheck: pick(
       o.initialCorruptCheck,
@@ -309,6 +311,7 @@ const configKeys: Record<string, { option: string; kind: "string" | "int" | "lis
   "cipher-suites": { option: "cipherSuites", kind: "list" },
   ui: { option: "ui", kind: "bool" },
   "ui-dir": { option: "uiDir", kind: "string" },
+  cors: { option: "cors", kind: "list" },
   "client-cert-auth": { option: "clientCertAuth", kind: "bool" },
   "peer-cert-file": { option: "peerCertFile", kind: "string" },
   "peer-key-file": { option: "peerKeyFile", kind: "string" },

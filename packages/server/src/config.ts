@@ -86,6 +86,8 @@ export interface ServerConfig {
   cipherSuites: string[];
   /** The dashboard's built files, served at /ui on the client port; "" turns the UI off. */
   uiDir: string;
+  /** Browser origins allowed to call the client port (--cors); empty or "*" allows every origin, as etcd. */
+  corsOrigins: string[];
   /** Extra URLs serving only /metrics and the health endpoints (--listen-metrics-urls). */
   listenMetricsUrls: string[];
   /** Compare HashKV with the peers on start, before serving (--initial-corrupt-check). */
@@ -140,6 +142,7 @@ export function defaultConfig(name = "default"): ServerConfig {
     peerCertAllowedCn: "",
     cipherSuites: [],
     uiDir: "",
+    corsOrigins: ["*"],
   };
 }
 

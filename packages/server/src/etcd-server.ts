@@ -61,6 +61,7 @@ import { type RaftSnapshot, SnapNoSnapshotError, Snapshotter, Wal } from "@etcd-
 import pino, { type Logger } from "pino";
 import { authService } from "./api/auth-service.js";
 import { clusterService } from "./api/cluster-service.js";
+import { withCors } from "./api/cors.js";
 import { electionService } from "./api/election-service.js";
 import { errorInterceptor } from "./api/error-interceptor.js";
 import type { EtcdApi } from "./api/etcd-api.js";
@@ -644,7 +645,10 @@ export class EtcdServer implements EtcdApi {
       this.logger.info({ host, port: listener.port }, "serving metrics");
     }
     for (const { protocol, host, port } of this.clientListenAddresses()) {
-      const listener = new Listener(handler, protocol === "https:" ? this.#tlsOptions() : undefined);
+      const listener = new Listener(
+        withCors(this.config.corsOrigins, handler),
+        protocol === "https:" ? this.#tlsOptions() : undefined,
+      );
       await listener.listen(host, port);
       this.#listeners.push(listener);
       this.logger.info({ host, port: listener.port }, "serving client requests");
