@@ -105,7 +105,11 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     .option("--listen-metrics-urls <urls>", "extra URLs serving /metrics and /health", list)
     .option("--ui [bool]", "serve the web dashboard at /ui on the client port (true)", boolean("ui"))
     .option("--ui-dir <path>", "directory of the built dashboard (default: the one installed with etcd-ts)")
-    .option("--cors <origins>", "comma-separated origins allowed to call the client port from a browser (*)", list)
+    .option(
+      "--cors <origins>",
+      "comma-separated origins allowed to call the client port from a browser (*)",
+      list,
+    )
     .option("--client-crl-file <path>", "path to the client certificate revocation list file")
     .option("--peer-crl-file <path>", "path to the peer certificate revocation list file")
     .option("--auto-tls", "client TLS using generated certificates")

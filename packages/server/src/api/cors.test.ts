@@ -43,14 +43,19 @@ describe("withCors", () => {
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-origin")).toBe("http://ui.example");
     expect(res.headers.get("access-control-allow-methods")).toContain("POST");
-    expect(res.headers.get("access-control-allow-headers")).toBe("content-type,connect-protocol-version,token");
+    expect(res.headers.get("access-control-allow-headers")).toBe(
+      "content-type,connect-protocol-version,token",
+    );
     expect(res.headers.get("access-control-allow-credentials")).toBeNull();
     expect(calls).toEqual([]);
   });
 
   it("marks the actual request and exposes the gRPC status headers", async () => {
     const { base, calls } = await serve(["*"]);
-    const res = await fetch(`${base}/v3/kv/range`, { method: "POST", headers: { origin: "http://any.example" } });
+    const res = await fetch(`${base}/v3/kv/range`, {
+      method: "POST",
+      headers: { origin: "http://any.example" },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get("access-control-allow-origin")).toBe("http://any.example");
     expect(res.headers.get("access-control-expose-headers")).toContain("grpc-status");
@@ -65,7 +70,10 @@ describe("withCors", () => {
       headers: { origin: "http://evil.example", "access-control-request-method": "POST" },
     });
     expect(preflight.status).toBe(403);
-    const res = await fetch(`${base}/v3/kv/range`, { method: "POST", headers: { origin: "http://evil.example" } });
+    const res = await fetch(`${base}/v3/kv/range`, {
+      method: "POST",
+      headers: { origin: "http://evil.example" },
+    });
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
     expect(calls).toEqual(["POST /v3/kv/range"]);
   });
