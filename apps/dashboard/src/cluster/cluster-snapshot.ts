@@ -3,8 +3,8 @@ import type { EtcdApi } from "../api/etcd-api.js";
 
 /**
  * StatusSource says where a member's status came from: the member serving the page ("self"), the member's
- * own client URL ("direct"), or nowhere ("unreachable": typically the browser's same-origin policy, since
- * etcd's client port sends no CORS headers, or the member is down).
+ * own client URL ("direct"), or nowhere ("unreachable": the member is down, or the browser's same-origin
+ * policy stopped the call because the member does not allow this page's origin, see etcd-ts's --cors).
  */
 export type StatusSource = "self" | "direct" | "unreachable";
 

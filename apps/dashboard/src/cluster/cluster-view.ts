@@ -129,8 +129,9 @@ export class ClusterView implements View {
             "p",
             { class: "note" },
             `${unreachable.length} member(s) could not be asked directly from the browser ` +
-              `(${unreachable[0]?.error ?? ""}). etcd's client port sends no CORS headers, so a page can only ` +
-              "call the member it was served from; for those members the table shows what " +
+              `(${unreachable[0]?.error ?? ""}). The member may be down, or its client port may not allow ` +
+              "this page's origin (etcd-ts allows every origin unless --cors narrows it; etcd 3.4 sends no " +
+              "CORS headers on gRPC-Web). For those members the table shows what " +
               `${serving?.member.name || "the serving member"} knows (membership and who leads). ` +
               "Open the dashboard on each member's own client URL to see its status.",
           ),
@@ -149,7 +150,14 @@ function summaryItem(label: string, value: string): HTMLElement {
 
 function memberRow(m: MemberRow): HTMLElement {
   const st = m.status;
-  const role = m.member.isLearner ? "learner" : m.isLeader ? "leader" : "follower";
+  // A member nobody could ask is not known to follow: it may be down or cut off.
+  const role = m.member.isLearner
+    ? "learner"
+    : m.isLeader
+      ? "leader"
+      : m.source === "unreachable"
+        ? "unknown"
+        : "follower";
   const dash = st === undefined ? "—" : undefined;
   return h(
     "tr",
