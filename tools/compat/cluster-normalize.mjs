@@ -19,6 +19,9 @@ import { LeaseRegistry, normalizeOutput } from "./normalize.mjs";
 /** Ids shorter than this in some spelling are not replaced in that spelling: too likely to hit other text. */
 const MIN_ID_TEXT_LENGTH = 6;
 
+/** The error of etcdctl's retry log line for an attempt that its command timeout cut short. */
+const DEADLINE_RETRY = '"error":"rpc error: code = DeadlineExceeded desc = context deadline exceeded"';
+
 /** Table columns whose cells are hidden in cluster mode, on top of normalize.mjs's. */
 const TERM_COLUMN = "RAFT TERM";
 
@@ -76,10 +79,14 @@ export function normalizeClusterOutput(text, facts, options = {}) {
   );
   // etcdctl retries a read that failed with Unavailable until its command timeout, logging each attempt: how
   // many attempts fit depends on timing, so equal retry lines collapse into one.
+  // When the timeout ends the command, it may strike while an attempt is in flight (one more retry line,
+  // "DeadlineExceeded") or during the backoff between two attempts (none): also timing, so that line goes.
   out = out.replace(/"attempt":\d+/g, '"attempt":"<N>"');
+  const timedOut = /^Error: context deadline exceeded$/m.test(out);
   out = out
     .split("\n")
     .filter((line, i, all) => !(line.includes('"attempt":"<N>"') && line === all[i - 1]))
+    .filter((line) => !(timedOut && line.includes('"attempt":"<N>"') && line.includes(DEADLINE_RETRY)))
     .join("\n");
   out = hideTableColumn(out, TERM_COLUMN, "<TERM>");
   out = sortTableRows(out);

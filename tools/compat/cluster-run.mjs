@@ -2,9 +2,8 @@
 // 3-member real etcd and a 3-member etcd-ts, both started with tools/cluster, in lockstep, normalised by
 // cluster-normalize.mjs and diffed like the single-member run.
 //
-// Until etcd-ts clusters work, the etcd-ts side is off by default: the run compares a real etcd cluster with a
-// second real etcd cluster instead (a self-check of the scenario and of the normalisation, which must find
-// zero differences). COMPAT_CLUSTER=1 (or --cluster=etcd-ts) runs the real comparison.
+// `--cluster=etcd` compares a real etcd cluster with a second real etcd cluster instead: a self-check of the
+// scenario and of the normalisation, which must find zero differences too.
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -62,9 +61,7 @@ export async function runClusterCompat(opts) {
   const header = [
     `compat --cluster: 3-member etcd vs 3-member ${otherLabel}`,
     ...(opts.against === "etcd"
-      ? [
-          "compat --cluster: self-check only (real etcd on both sides); set COMPAT_CLUSTER=1 to compare with etcd-ts",
-        ]
+      ? ["compat --cluster: self-check only (real etcd on both sides); --cluster alone compares with etcd-ts"]
       : []),
   ];
   process.stdout.write(`${header.join("\n")}\n`);
@@ -121,17 +118,32 @@ export async function runClusterCompat(opts) {
       const title = titleOf(step);
       /** @type {(Outcome | undefined)[]} */
       let outcomes;
+      /** wall time of the step on each side, for --verbose */
+      const ms = [0, 0];
       try {
-        outcomes = await Promise.all([runStep(step, a, opts), runStep(step, b, opts)]);
+        outcomes = await Promise.all(
+          [a, b].map(async (side, k) => {
+            const t0 = Date.now();
+            const outcome = await runStep(step, side, opts);
+            ms[k] = Date.now() - t0;
+            return outcome;
+          }),
+        );
       } catch (err) {
         throw new Error(`step ${i + 1} (${title}): ${/** @type {Error} */ (err).message}`);
       }
       const [oa, ob] = outcomes;
-      if (oa === undefined || ob === undefined) continue;
+      if (oa === undefined || ob === undefined) {
+        if (opts.verbose) process.stdout.write(`     ${i + 1} ${title}   (${ms[0]} ms | ${ms[1]} ms)\n`);
+        continue;
+      }
       compared++;
       const expected = render(normalized(oa, a), step);
       const actual = render(normalized(ob, b), step);
-      if (opts.verbose) process.stdout.write(`${expected === actual ? "ok  " : "DIFF"} ${i + 1} ${title}\n`);
+      if (opts.verbose) {
+        const verdict = expected === actual ? "ok  " : "DIFF";
+        process.stdout.write(`${verdict} ${i + 1} ${title}   (${ms[0]} ms | ${ms[1]} ms)\n`);
+      }
       const result = {
         index: i + 1,
         title,

@@ -4,6 +4,7 @@
 // differs, and diffs every step (stdout, stderr, exit code). Zero differences is the bar.
 //
 //   node tools/compat/run.mjs [--etcd PATH] [--etcdctl PATH] [--server PATH/main.js] [--keep] [--verbose] [--dump]
+//   node tools/compat/run.mjs --cluster[=etcd] [same options]     3-member clusters, see cluster-run.mjs
 //
 // --verbose prints one line per step; --dump adds every step's normalised output to the report file; --keep
 // keeps the servers' data dirs and logs (the logs are kept anyway when a step differs).
@@ -83,13 +84,12 @@ function parseArgs() {
     else if (a === "--keep") opts.keep = true;
     else if (a === "--verbose" || a === "-v") opts.verbose = true;
     else if (a === "--dump") opts.dump = true;
-    else if (a === "--cluster") opts.cluster = process.env.COMPAT_CLUSTER === "1" ? "etcd-ts" : "etcd";
-    else if (a === "--cluster=etcd-ts" || a === "--cluster=etcd")
-      opts.cluster = a === "--cluster=etcd" ? "etcd" : "etcd-ts";
+    else if (a === "--cluster" || a === "--cluster=etcd-ts") opts.cluster = "etcd-ts";
+    else if (a === "--cluster=etcd") opts.cluster = "etcd";
     else if (a === "--help" || a === "-h") {
       process.stdout.write(
         "usage: node tools/compat/run.mjs [--etcd PATH] [--etcdctl PATH] [--server PATH/main.js] [--keep] [--verbose] [--dump]\n" +
-          "       node tools/compat/run.mjs --cluster[=etcd-ts|etcd] [same options]   (3-member clusters; etcd-ts side with COMPAT_CLUSTER=1)\n",
+          "       node tools/compat/run.mjs --cluster[=etcd-ts|etcd] [same options]   (3-member clusters; =etcd: self-check, real etcd on both sides)\n",
       );
       process.exit(0);
     } else fail(`unknown argument ${a}`);
