@@ -178,6 +178,50 @@ describe("hand-made histories", () => {
     expect(report.revisionViolations.length).toBe(1);
   });
 
+  it("rejects an unanswered txn that wrote its keys at different revisions, or only some of them", () => {
+    const multiPut: EtcdRequest = {
+      type: "txn",
+      compare: [],
+      success: [
+        { type: "put", key: "a", value: "1" },
+        { type: "put", key: "b", value: "1" },
+      ],
+      failure: [],
+    };
+    const open = op(0, 0, undefined, multiPut, undefined);
+    const seenA = op(1, 5, 6, get("a"), got(3, kv("a", "1", 2)));
+    // Both puts at revision 2: fine. Only one of them, or at two revisions: not one atomic txn.
+    expect(checkEtcdHistory([open, seenA, op(1, 7, 8, get("b"), got(3, kv("b", "1", 2)))]).verdict).toBe(
+      "ok",
+    );
+    expect(checkEtcdHistory([open, seenA, op(1, 7, 8, get("b"), got(3))]).verdict).toBe("illegal");
+    expect(checkEtcdHistory([open, seenA, op(1, 7, 8, get("b"), got(3, kv("b", "1", 3)))]).verdict).toBe(
+      "illegal",
+    );
+  });
+
+  it("rejects an unanswered revoke that deleted only some of its keys", () => {
+    const report = checkEtcdHistory([
+      op(0, 0, 1, put("a", "1", 77), putOk(1)),
+      op(0, 2, 3, put("b", "1", 77), putOk(2)),
+      op(0, 4, undefined, { type: "leaseRevoke", lease: 77 }, undefined),
+      op(1, 10, 11, get("a"), got(3)),
+      op(1, 12, 13, get("b"), got(3, kv("b", "1", 2, 2, 1, 77))),
+    ]);
+    expect(report.verdict).toBe("illegal");
+  });
+
+  it("bounds the revision of an unanswered write by the operations linearized after it", () => {
+    // The unanswered put created "a" before put(a, 2) got revision 5, so its revision is below 5.
+    const history = (create: number) => [
+      op(0, 0, undefined, put("a", "1"), undefined),
+      op(1, 1, 2, put("a", "2"), putOk(5)),
+      op(1, 3, 4, get("a"), got(5, kv("a", "2", 5, create, 2))),
+    ];
+    expect(checkEtcdHistory(history(3)).verdict).toBe("ok");
+    expect(checkEtcdHistory(history(7)).verdict).toBe("illegal");
+  });
+
   it("partitions by key, keeping an unanswered multi-key CAS together", () => {
     const parts = partitionHistory([
       op(0, 0, 1, put("a", "1"), putOk(1)),

@@ -48,12 +48,17 @@ export function prepareHistory(history: readonly EtcdOperation[]): {
   operations: EtcdOperation[];
   dropped: number;
 } {
+  const seenBy = observedValues(history);
   const operations: EtcdOperation[] = [];
   for (const op of history) {
     if (op.input.type === "leaseGrant") continue;
     if (op.output === undefined) {
       if (isReadOnly(op.input)) continue;
-      operations.push({ ...op, return: Number.POSITIVE_INFINITY });
+      // A value written by this request alone and read back means it happened before that read returned.
+      let observedAt = Number.POSITIVE_INFINITY;
+      for (const value of writtenValues(op.input))
+        observedAt = Math.min(observedAt, seenBy.get(value) ?? observedAt);
+      operations.push({ ...op, return: Math.max(op.call, observedAt) });
       continue;
     }
     operations.push(op);
@@ -61,11 +66,46 @@ export function prepareHistory(history: readonly EtcdOperation[]): {
   return { operations, dropped: history.length - operations.length };
 }
 
-/** keyGroups lists, for one operation, groups of keys that must be checked together. */
+function writtenValues(request: EtcdRequest): string[] {
+  if (request.type === "put") return [request.value];
+  if (request.type !== "txn") return [];
+  return [...request.success, ...request.failure].flatMap((op) => (op.type === "put" ? [op.value] : []));
+}
+
+/**
+ * observedValues maps each value that exactly one request writes to the earliest return of an answered
+ * read that saw it (as etcd's robustness tests patch their histories; values written twice are left out,
+ * since a read of one of them does not say which write happened).
+ */
+function observedValues(history: readonly EtcdOperation[]): Map<string, number> {
+  const writers = new Map<string, number>();
+  for (const op of history) {
+    for (const value of writtenValues(op.input)) writers.set(value, (writers.get(value) ?? 0) + 1);
+  }
+  const seen = new Map<string, number>();
+  const note = (kvs: readonly { value: string }[], at: number) => {
+    for (const kv of kvs) {
+      if (writers.get(kv.value) === 1) seen.set(kv.value, Math.min(at, seen.get(kv.value) ?? at));
+    }
+  };
+  for (const op of history) {
+    const out = op.output;
+    if (out?.type === "range") note(out.kvs, op.return);
+    if (out?.type === "txn") for (const r of out.results) if (r.type === "range") note(r.kvs, op.return);
+  }
+  return seen;
+}
+
+/**
+ * keyGroups lists, for one operation, groups of keys that must be checked together. With `atomicOpen`
+ * false, an unanswered txn or revoke is split by key like an answered one (a relaxation: each partition
+ * may then decide alone whether it happened), which is the fast first pass of `checkEtcdHistory`.
+ */
 function keyGroups(
   op: EtcdOperation,
   universe: readonly string[],
   leaseKeys: ReadonlyMap<number, ReadonlySet<string>>,
+  atomicOpen: boolean,
 ): string[][] {
   const request = op.input;
   const returned = (kvs: readonly { key: string }[]) => kvs.map((kv) => kv.key);
@@ -82,12 +122,17 @@ function keyGroups(
       return [[request.key]];
     case "leaseGrant":
       return [];
-    case "leaseRevoke":
-      return [...(leaseKeys.get(request.lease) ?? [])].map((k) => [k]);
+    case "leaseRevoke": {
+      // An unanswered revoke happened on all of its keys or on none: they are checked together.
+      const keys = [...(leaseKeys.get(request.lease) ?? [])];
+      return op.output === undefined && atomicOpen ? [keys] : keys.map((k) => [k]);
+    }
     case "txn": {
       const keys = new Set<string>();
       for (const cmp of request.compare) keys.add(cmp.key);
       for (const txnOp of [...request.success, ...request.failure]) {
+        // The reads of an unanswered txn returned nothing: they constrain no key.
+        if (txnOp.type === "range" && op.output === undefined) continue;
         for (const k of txnOp.type === "range" ? rangeKeys(txnOp.key, txnOp.end) : [txnOp.key]) keys.add(k);
       }
       if (op.output?.type === "txn") {
@@ -95,9 +140,10 @@ function keyGroups(
           if (r.type === "range") for (const k of returned(r.kvs)) keys.add(k);
       }
       const compareKeys = new Set(request.compare.map((c) => c.key));
+      // An unanswered txn happened on all of its keys at one revision, or not at all: one partition.
       const together =
         op.output === undefined
-          ? compareKeys.size > 0
+          ? atomicOpen || compareKeys.size > 0
           : op.output.type === "error" ||
             (op.output.type === "txn" && !op.output.succeeded && compareKeys.size > 1);
       return together ? [[...keys]] : [...keys].map((k) => [k]);
@@ -142,9 +188,13 @@ function leaseKeysOf(operations: readonly EtcdOperation[]): Map<number, Set<stri
   return map;
 }
 
-/** partitionHistory groups keys (union-find over the groups each operation needs) into partitions. */
+/**
+ * partitionHistory groups keys (union-find over the groups each operation needs) into partitions. With
+ * `atomicOpen` (the default) the keys of an unanswered multi-key txn or revoke stay together.
+ */
 export function partitionHistory(
   operations: readonly EtcdOperation[],
+  atomicOpen = true,
 ): Array<{ keys: string[]; operations: number[] }> {
   const universe = universeOf(operations);
   const leaseKeys = leaseKeysOf(operations);
@@ -155,7 +205,7 @@ export function partitionHistory(
     parent.set(k, root);
     return root;
   };
-  const groupsOf = operations.map((op) => keyGroups(op, universe, leaseKeys));
+  const groupsOf = operations.map((op) => keyGroups(op, universe, leaseKeys, atomicOpen));
   for (const groups of groupsOf) {
     for (const group of groups) {
       const [first, ...rest] = group;
@@ -251,15 +301,25 @@ export function checkEtcdHistory(
 ): LinearizabilityReport {
   const { operations, dropped } = prepareHistory(history);
   const deadlineMs = Date.now() + (options.timeoutMs ?? 120_000);
-  const parts =
-    options.partition === false
-      ? [{ keys: universeOf(operations), operations: operations.map((_, i) => i) }]
-      : partitionHistory(operations);
-  const partitions: PartitionReport[] = [];
-  for (const part of parts) {
-    const ops = part.operations.map((i) => operations[i] as EtcdOperation);
-    const result = searchLinearization(etcdModel(new Set(part.keys)), ops, { deadlineMs });
-    partitions.push({ keys: part.keys, operations: part.operations, result });
+  const search = (parts: Array<{ keys: string[]; operations: number[] }>): PartitionReport[] =>
+    parts.map((part) => {
+      const ops = part.operations.map((i) => operations[i] as EtcdOperation);
+      const result = searchLinearization(etcdModel(new Set(part.keys)), ops, { deadlineMs });
+      return { keys: part.keys, operations: part.operations, result };
+    });
+  let partitions: PartitionReport[];
+  if (options.partition === false) {
+    partitions = search([{ keys: universeOf(operations), operations: operations.map((_, i) => i) }]);
+  } else {
+    // First pass: unanswered multi-key writes split by key (finer partitions, fast; it accepts a superset
+    // of the histories the exact pass accepts, so an illegal verdict here is final). Second pass: their
+    // keys together, so that each happened on all of its keys at one revision, or not at all.
+    const fine = partitionHistory(operations, false);
+    const exact = partitionHistory(operations, true);
+    partitions = search(fine);
+    if (exact.length !== fine.length && partitions.every((p) => p.result.verdict === "ok")) {
+      partitions = search(exact);
+    }
   }
   const revisionViolations = checkRevisionOrder(operations);
   let verdict: CheckVerdict = "ok";

@@ -5,11 +5,13 @@ import type { Compare, EtcdRequest, EtcdResponse, KeyValue, TxnOp, TxnResult } f
 import { keyInRange } from "./etcd-types.js";
 
 /**
- * A revision the model may not know yet: the revision of an open-ended write that took effect. It is only
- * known to be above `above`; the first read that shows it binds it.
+ * A revision the model may not know yet: the revision of an open-ended write that took effect. It is
+ * known to be above `above` and, once an operation with a known header revision has been linearized after
+ * the write, at most `atMost`; the first read that shows it binds it.
  */
 interface UnknownRevision {
   readonly above: number;
+  readonly atMost?: number;
 }
 
 type Rev = number | UnknownRevision;
@@ -25,6 +27,10 @@ interface VersionNode {
   readonly below: VersionNode | undefined;
   /** hash fingerprints this node and everything below it. */
   readonly hash: number;
+  /** unbounded: this node or one below has an unknown revision without `atMost` yet. */
+  readonly unbounded: boolean;
+  /** unknown: this node or one below has an unknown revision. */
+  readonly unknown: boolean;
 }
 
 /**
@@ -48,7 +54,12 @@ interface KeySpaceState {
 export type EtcdModelState = readonly KeySpaceState[];
 
 const isKnown = (rev: Rev): rev is number => typeof rev === "number";
-const revText = (rev: Rev): string => (isKnown(rev) ? String(rev) : `?>${rev.above}`);
+const revText = (rev: Rev): string =>
+  isKnown(rev) ? String(rev) : `?>${rev.above}${rev.atMost === undefined ? "" : `<=${rev.atMost}`}`;
+const isUnbounded = (rev: Rev): boolean => !isKnown(rev) && rev.atMost === undefined;
+/** bounded gives an unbounded unknown revision its upper bound; other revisions stay as they are. */
+const bounded = (rev: Rev, atMost: number): Rev =>
+  isUnbounded(rev) ? { ...(rev as UnknownRevision), atMost } : rev;
 
 function makeNode(
   value: string | undefined,
@@ -59,7 +70,44 @@ function makeNode(
   below: VersionNode | undefined,
 ): VersionNode {
   const text = `${value === undefined ? "~" : JSON.stringify(value)}@${revText(mod)}/${revText(create)}/${version}/${lease}`;
-  return { value, mod, create, version, lease, below, hash: chainHash(below?.hash ?? 7, text) };
+  const unbounded = isUnbounded(mod) || isUnbounded(create) || (below?.unbounded ?? false);
+  const unknown = !isKnown(mod) || !isKnown(create) || (below?.unknown ?? false);
+  const hash = chainHash(below?.hash ?? 7, text);
+  return { value, mod, create, version, lease, below, hash, unbounded, unknown };
+}
+
+/** boundNode gives every unbounded unknown revision in a key's history the upper bound `atMost`. */
+function boundNode(node: VersionNode | undefined, atMost: number): VersionNode | undefined {
+  if (node === undefined || !node.unbounded) return node;
+  return makeNode(
+    node.value,
+    bounded(node.mod, atMost),
+    bounded(node.create, atMost),
+    node.version,
+    node.lease,
+    boundNode(node.below, atMost),
+  );
+}
+
+/**
+ * resolveNode replaces the unknown revision of one open write (identified by its `above`: each open write
+ * that changed the partition raised the floor by one, so no two share it) with the known `revision`.
+ */
+function resolveNode(
+  node: VersionNode | undefined,
+  above: number,
+  revision: number,
+): VersionNode | undefined {
+  if (node === undefined || !node.unknown) return node;
+  const fix = (rev: Rev): Rev => (!isKnown(rev) && rev.above === above ? revision : rev);
+  return makeNode(
+    node.value,
+    fix(node.mod),
+    fix(node.create),
+    node.version,
+    node.lease,
+    resolveNode(node.below, above, revision),
+  );
 }
 
 function makeState(
@@ -115,11 +163,28 @@ class Draft {
     return true;
   }
 
-  /** bind replaces the head version of `key` with the same version whose unknown revisions are now known. */
-  bind(key: string, mod: Rev, create: Rev): void {
-    const head = this.keys.get(key);
-    assert(head !== undefined, `bind of absent key ${key}`);
-    this.keys.set(key, makeNode(head.value, mod, create, head.version, head.lease, head.below));
+  /**
+   * bind makes an unknown revision known: the open write it stands for got `revision`, on every key it
+   * wrote (a txn writes all its keys at one revision). Returns false when `revision` is out of its bounds.
+   */
+  bind(rev: Rev, revision: number): boolean {
+    if (isKnown(rev)) return rev === revision;
+    if (!matchRev(rev, revision)) return false;
+    for (const [key, node] of this.keys) {
+      if (node?.unknown === true) this.keys.set(key, resolveNode(node, rev.above, revision));
+    }
+    return true;
+  }
+
+  /**
+   * boundUnknown records that an operation with a known header revision was linearized now: every write
+   * of unknown revision before it got a revision of at most `atMost` (the header, or one less when this
+   * operation is itself a write that changed something).
+   */
+  boundUnknown(atMost: number): void {
+    for (const [key, node] of this.keys) {
+      if (node?.unbounded === true) this.keys.set(key, boundNode(node, atMost));
+    }
   }
 
   finish(floor: number): KeySpaceState {
@@ -140,15 +205,16 @@ function matchCurrent(draft: Draft, key: string, got: KeyValue | undefined, head
   if (live === undefined || got === undefined) return live === undefined && got === undefined;
   if (got.value !== live.value || got.version !== live.version || got.lease !== live.lease) return false;
   if (got.modRevision > headerRevision) return false;
-  const mod = matchRev(live.mod, got.modRevision);
-  const create = matchRev(live.create, got.createRevision);
-  if (!mod || !create) return false;
-  if (!isKnown(live.mod) || !isKnown(live.create)) draft.bind(key, got.modRevision, got.createRevision);
+  if (!matchRev(live.mod, got.modRevision) || !matchRev(live.create, got.createRevision)) return false;
+  if (!draft.bind(live.mod, got.modRevision)) return false;
+  const bound = draft.current(key);
+  if (bound === undefined || !draft.bind(bound.create, got.createRevision)) return false;
   return true;
 }
 
 function matchRev(expected: Rev, got: number): boolean {
-  return isKnown(expected) ? expected === got : got > expected.above;
+  if (isKnown(expected)) return expected === got;
+  return got > expected.above && (expected.atMost === undefined || got <= expected.atMost);
 }
 
 /**
@@ -162,6 +228,9 @@ function versionAt(head: VersionNode | undefined, revision: number): VersionNode
       return node.value === undefined ? null : node;
     }
     if (node.mod.above >= revision) continue;
+    if (node.mod.atMost !== undefined && node.mod.atMost <= revision) {
+      return node.value === undefined ? null : node;
+    }
     return "ambiguous";
   }
   return null;
@@ -230,15 +299,21 @@ function compareOne(draft: Draft, cmp: Compare): Truth {
       break;
   }
   if (typeof actual === "object") {
-    // Unknown revision above `actual.above`: decide only what the bound decides.
+    // Unknown revision in [lo, hi]: decide only what the bounds decide.
     const want = Number(cmp.value);
-    if (want <= actual.above) {
-      if (cmp.result === "=") return false;
-      if (cmp.result === "!=") return true;
-      if (cmp.result === ">") return true;
-      return false;
+    const lo = actual.above + 1;
+    const hi = actual.atMost ?? Number.POSITIVE_INFINITY;
+    switch (cmp.result) {
+      case "=":
+      case "!=": {
+        const equal: Truth = want < lo || want > hi ? false : lo === hi ? true : "unknown";
+        return cmp.result === "=" || equal === "unknown" ? equal : !equal;
+      }
+      case ">":
+        return lo > want ? true : hi <= want ? false : "unknown";
+      case "<":
+        return hi < want ? true : lo >= want ? false : "unknown";
     }
-    return "unknown";
   }
   const want = cmp.value;
   switch (cmp.result) {
@@ -263,10 +338,11 @@ function bindForSuccess(draft: Draft, compares: readonly Compare[]): boolean {
     const live = draft.current(cmp.key);
     if (live === undefined || cmp.result !== "=") continue; // stays unknown: accepted either way
     const want = Number(cmp.value);
-    if (cmp.target === "mod") draft.bind(cmp.key, want, live.version === 1 ? want : live.create);
-    else if (cmp.target === "create") draft.bind(cmp.key, live.version === 1 ? want : live.mod, want);
+    if (cmp.target === "mod" && !draft.bind(live.mod, want)) return false;
+    if (cmp.target === "create" && !draft.bind(live.create, want)) return false;
   }
-  return true;
+  // A bind may have decided an earlier compare (two compares on one unknown revision): all must hold.
+  return compares.every((cmp) => compareOne(draft, cmp) !== false);
 }
 
 interface Applied {
@@ -330,6 +406,7 @@ function stepOne(
   const finishWrite = (draft: Draft, headerRevision: number | undefined): KeySpaceState[] => {
     if (headerRevision === undefined) return [draft.finish(draft.changed ? base.floor + 1 : base.floor)];
     if (draft.changed ? headerRevision <= base.floor : headerRevision < base.floor) return [];
+    draft.boundUnknown(draft.changed ? headerRevision - 1 : headerRevision);
     return [draft.finish(headerRevision)];
   };
   const revOf = (r: EtcdResponse | undefined): Rev =>
@@ -342,6 +419,7 @@ function stepOne(
       if (response.revision < base.floor) return [];
       const draft = new Draft(base, universe);
       if (!checkRange(draft, request, response.kvs, response.revision)) return [];
+      draft.boundUnknown(response.revision);
       return [draft.finish(response.revision)];
     }
     case "put": {
