@@ -102,7 +102,7 @@ export function helpText(path: CommandSpec[], withExamples: boolean): string {
   if (subs.length > 0) {
     s += `API VERSION:\n\t${API_VERSION}\n\n\nCOMMANDS:\n`;
     const rows = isRoot
-      ? [...leaves(cmd, ""), ["help", "Help about any command"] as [string, string]]
+      ? leaves(cmd, "")
       : subs.filter((c) => c.hidden !== true).map((c) => [c.name, c.short] as [string, string]);
     rows.sort((a, b) => (a[0] < b[0] ? -1 : 1));
     s += rows.map(([n, d]) => `\t${n}\t${d}\n`).join("");
@@ -211,7 +211,7 @@ export async function execute(root: CommandSpec, argv: readonly string[], io: Io
     return ExitCode.error;
   }
   if (parsed.values.get("help") === true || cmd.run === undefined) {
-    io.stdout(`${helpText(path, true)}\n`);
+    io.stdout(helpText(path, true));
     return ExitCode.success;
   }
   let session: Session | undefined;

@@ -3,7 +3,7 @@ import { RangeResponseSchema, TxnResponseSchema } from "@etcd-ts/proto/etcdserve
 import { describe, expect, it } from "vitest";
 import { formatGoDuration, formatGoDurationNs, parseGoDuration } from "./go-duration.js";
 import { goJson, goJsonString } from "./go-json.js";
-import { goQuote, humanBytes } from "./output.js";
+import { goQuote, humanBytes, renderTable } from "./output.js";
 import { tabAlign } from "./tab-writer.js";
 
 describe("Go formats", () => {
@@ -68,6 +68,27 @@ describe("Go formats", () => {
     );
     expect(tabAlign('      --consistency="l"\tx\n      --print-value-only[=false]\ty')).toBe(
       '      --consistency="l"\t\t\tx\n      --print-value-only[=false]\ty',
+    );
+  });
+});
+
+describe("renderTable", () => {
+  it("centres the header and right-aligns the rows, as etcdctl 3.4's tables do", () => {
+    // Debian etcdctl 3.4.23, `member list -w table` against a one-member etcd.
+    expect(
+      renderTable(
+        ["ID", "STATUS", "NAME", "IS LEARNER"],
+        [["bdae9bbc11dd390d", "started", "default", "false"]],
+      ),
+    ).toBe(
+      [
+        "+------------------+---------+---------+------------+",
+        "|        ID        | STATUS  |  NAME   | IS LEARNER |",
+        "+------------------+---------+---------+------------+",
+        "| bdae9bbc11dd390d | started | default |      false |",
+        "+------------------+---------+---------+------------+",
+        "",
+      ].join("\n"),
     );
   });
 });

@@ -15,7 +15,7 @@ const code = await execute(program, process.argv.slice(2), {
   stderr: write(process.stderr),
   readStdin: () => stdin.readAll(),
   stdinLines: () => stdin.lines(),
-  isTTY: process.stdout.isTTY === true,
+  isTTY: process.stderr.isTTY === true,
   env: process.env,
 });
 stdin.pause();

@@ -96,8 +96,8 @@ export function goQuote(input: Uint8Array | string): string {
 }
 
 /**
- * renderTable draws etcdctl's tables (olekukonko/tablewriter): a border, the centred header, a border, the
- * left-aligned rows and a closing border.
+ * renderTable draws etcdctl's tables (olekukonko/tablewriter with ALIGN_RIGHT): a border, the centred
+ * header, a border, the right-aligned rows and a closing border.
  */
 export function renderTable(header: string[], rows: string[][]): string {
   const width = (s: string) => [...s].length;
@@ -110,8 +110,8 @@ export function renderTable(header: string[], rows: string[][]): string {
   };
   const row = (cells: string[], align: (s: string, w: number) => string) =>
     `|${widths.map((w, k) => ` ${align(cells[k] ?? "", w)} `).join("|")}|\n`;
-  const left = (s: string, w: number) => s + " ".repeat(w - width(s));
-  return border + row(header, center) + border + rows.map((r) => row(r, left)).join("") + border;
+  const right = (s: string, w: number) => " ".repeat(w - width(s)) + s;
+  return border + row(header, center) + border + rows.map((r) => row(r, right)).join("") + border;
 }
 
 /** humanBytes is go-humanize's Bytes (SI units): "20 kB", "1.2 MB". */

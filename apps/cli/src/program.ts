@@ -9,6 +9,7 @@ import { completeCommand, completion } from "./commands/completion.js";
 import { del } from "./commands/del.js";
 import { endpoint } from "./commands/endpoint.js";
 import { get } from "./commands/get.js";
+import { helpCommand } from "./commands/help.js";
 import { lease } from "./commands/lease.js";
 import { elect, lock } from "./commands/lock.js";
 import { alarm, defrag, moveLeader, version } from "./commands/maintenance.js";
@@ -24,6 +25,11 @@ export const program: CommandSpec = {
   name: "etcdctl",
   use: "etcdctl",
   short: ROOT_SHORT,
+  examples: [
+    "etcdctl-ts put greeting hello",
+    "etcdctl-ts get greeting -w json",
+    "etcdctl-ts <command> --help   # every command has examples",
+  ],
   subcommands: [
     completeCommand(() => program),
     alarm,
@@ -36,6 +42,7 @@ export const program: CommandSpec = {
     elect,
     endpoint,
     get,
+    helpCommand(() => program),
     lease,
     lock,
     makeMirror,

@@ -19,7 +19,7 @@ export interface Io {
   readStdin(): Promise<Buffer>;
   /** stdinLines yields stdin line by line (interactive txn, watch -i). */
   stdinLines(): AsyncIterable<string>;
-  /** isTTY tells whether stdout is a terminal (progress bars). */
+  /** isTTY tells whether stderr, where progress bars are drawn, is a terminal. */
   isTTY: boolean;
   env: NodeJS.ProcessEnv;
 }

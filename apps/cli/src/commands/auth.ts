@@ -106,6 +106,7 @@ export const auth: CommandSpec = {
   name: "auth",
   use: "auth <enable or disable>",
   short: "Enable or disable authentication",
+  examples: ["etcdctl-ts auth enable", "etcdctl-ts auth status"],
   subcommands: [authDisable, authEnable, authStatus],
 };
 
@@ -308,6 +309,7 @@ export const role: CommandSpec = {
   name: "role",
   use: "role <subcommand>",
   short: "Role related commands",
+  examples: ["etcdctl-ts role add reader", "etcdctl-ts role grant-permission reader read /app/ --prefix"],
   subcommands: [roleAdd, roleDelete, roleGet, roleGrant, roleList, roleRevoke],
 };
 
@@ -527,5 +529,9 @@ export const user: CommandSpec = {
   name: "user",
   use: "user <subcommand>",
   short: "User related commands",
+  examples: [
+    "etcdctl-ts user add alice:secret --interactive=false",
+    "etcdctl-ts user grant-role alice reader",
+  ],
   subcommands: [userAdd, userDelete, userGet, userGrant, userList, userPasswd, userRevoke],
 };

@@ -198,5 +198,6 @@ export const check: CommandSpec = {
   name: "check",
   use: "check <subcommand>",
   short: "commands for checking properties of the etcd cluster",
+  examples: ["etcdctl-ts check perf --load=s"],
   subcommands: [checkPerf],
 };

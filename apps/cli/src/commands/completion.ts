@@ -30,13 +30,13 @@ const FISH = `# fish completion for etcdctl-ts
 # load with:  etcdctl-ts completion fish | source
 complete -c etcdctl-ts -f -a '(etcdctl-ts __complete -- (commandline -opc)[2..-1] (commandline -ct) 2>/dev/null)'`;
 
-function script(name: string, short: string, text: string): CommandSpec {
+function script(name: string, short: string, text: string, examples: string[]): CommandSpec {
   return {
     name,
     use: `completion ${name}`,
     short,
     noFlagsInUse: true,
-    examples: [text.split("\n").find((l) => l.includes("load with")) ?? ""],
+    examples,
     async run(ctx) {
       line(ctx.session, text);
     },
@@ -48,12 +48,22 @@ export const completion: CommandSpec = {
   name: "completion",
   use: "completion",
   short: "Generate the autocompletion script for the specified shell",
+  examples: ["source <(etcdctl-ts completion bash)", "source <(etcdctl-ts completion zsh)"],
   long: `Generate the autocompletion script for etcdctl-ts for the specified shell.
 See each sub-command's help for details on how to use the generated script.`,
   subcommands: [
-    script("bash", "Generate the autocompletion script for bash", BASH),
-    script("fish", "Generate the autocompletion script for fish", FISH),
-    script("zsh", "Generate the autocompletion script for zsh", ZSH),
+    script("bash", "Generate the autocompletion script for bash", BASH, [
+      "source <(etcdctl-ts completion bash)                    # this shell",
+      "etcdctl-ts completion bash > /etc/bash_completion.d/etcdctl-ts   # every new shell",
+    ]),
+    script("fish", "Generate the autocompletion script for fish", FISH, [
+      "etcdctl-ts completion fish | source                     # this shell",
+      "etcdctl-ts completion fish > ~/.config/fish/completions/etcdctl-ts.fish",
+    ]),
+    script("zsh", "Generate the autocompletion script for zsh", ZSH, [
+      "source <(etcdctl-ts completion zsh)                     # this shell",
+      "etcdctl-ts completion zsh > ~/.zfunc/_etcdctl-ts        # every new shell (~/.zfunc on $fpath)",
+    ]),
   ],
 };
 

@@ -227,6 +227,7 @@ export const endpoint: CommandSpec = {
   name: "endpoint",
   use: "endpoint <subcommand>",
   short: "Endpoint related commands",
+  examples: ["etcdctl-ts endpoint health --cluster", "etcdctl-ts endpoint status -w table"],
   persistentFlags: [
     {
       name: "cluster",

@@ -225,5 +225,6 @@ export const lease: CommandSpec = {
   name: "lease",
   use: "lease <subcommand>",
   short: "Lease related commands",
+  examples: ["etcdctl-ts lease grant 60", "etcdctl-ts lease list", "etcdctl-ts lease keep-alive <lease id>"],
   subcommands: [grant, keepAlive, list, revoke, timetolive],
 };

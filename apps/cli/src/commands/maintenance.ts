@@ -83,6 +83,7 @@ export const alarm: CommandSpec = {
   name: "alarm",
   use: "alarm <subcommand>",
   short: "Alarm related commands",
+  examples: ["etcdctl-ts alarm list", "etcdctl-ts alarm disarm"],
   subcommands: [alarmDisarm, alarmList],
 };
 

@@ -214,5 +214,9 @@ export const member: CommandSpec = {
   name: "member",
   use: "member <subcommand>",
   short: "Membership related commands",
+  examples: [
+    "etcdctl-ts member list -w table",
+    "etcdctl-ts member add --learner n4 --peer-urls=http://10.0.0.4:2380",
+  ],
   subcommands: [add, list, promote, remove, update],
 };

@@ -132,5 +132,6 @@ export const snapshot: CommandSpec = {
   name: "snapshot",
   use: "snapshot <subcommand>",
   short: "Manages etcd node snapshots",
+  examples: ["etcdctl-ts snapshot save backup.db", "etcdctl-ts snapshot status backup.db -w table"],
   subcommands: [save, status],
 };
