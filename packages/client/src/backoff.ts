@@ -1,6 +1,6 @@
 /**
- * Backoff between retries: exponential with "full jitter" (a uniform pick in [0, cap]), so that many clients
- * that lost the same member do not come back in lockstep.
+ * Backoff between retries: exponential with "equal jitter" (a uniform pick in [cap/2, cap]), so that many
+ * clients that lost the same member do not come back in lockstep.
  */
 
 /** BackoffOptions bounds the wait between attempts. */

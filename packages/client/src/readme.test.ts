@@ -28,7 +28,7 @@ describe.each(BACKENDS)("README example against %s", (backend) => {
     const example = readmeExample();
     expect(example.split("\n").length).toBeLessThanOrEqual(20);
     // Inside the package directory, so "@etcd-ts/client" resolves to this package (self-reference).
-    const file = path.join(packageDir, `.readme-example-${backend}.mjs`);
+    const file = path.join(packageDir, `.readme-example-${backend}-${process.pid}.mjs`);
     fs.writeFileSync(file, example);
     try {
       const stdout = await new Promise<string>((resolve, reject) => {

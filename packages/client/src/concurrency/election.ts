@@ -7,7 +7,9 @@ import type { Bytes } from "../bytes.js";
 import type { CallSettings } from "../connection.js";
 import { NoElectionLeaderError, NotLeaderOfElectionError, SessionExpiredError } from "../errors.js";
 import type { KeyValue } from "../key-value.js";
+import type { RangeResult } from "../kv.js";
 import { Cmp, Op } from "../txn.js";
+import { CallBudget } from "./call-budget.js";
 import type { Session } from "./session.js";
 import { waitDeletes } from "./wait-deletes.js";
 
@@ -47,27 +49,29 @@ export class Election {
   async campaign(value: Bytes, settings: CallSettings = {}): Promise<LeaderKey> {
     if (!this.session.alive) throw new SessionExpiredError();
     const client = this.session.client;
+    const budget = new CallBudget(settings);
     const result = await client
       .txn()
       .if(Cmp.createRevision(this.key, "==", 0))
       .onSuccess(Op.put(this.key, value, { lease: this.session.leaseId }))
       .onFailure(Op.get(this.key))
-      .commit(settings);
+      .commit(budget.unbounded());
     let myRevision = result.header.revision;
-    if (!result.succeeded) {
-      const existing = result.results[0];
-      if (existing?.kind === "get" && existing.result.kvs[0] !== undefined) {
-        myRevision = existing.result.kvs[0].createRevision;
-        await client.put(this.key, value, { ...settings, lease: this.session.leaseId });
-      }
-    }
+    let mine: RangeResult;
     try {
-      await waitDeletes(client, this.prefix, myRevision - 1n, settings);
+      if (!result.succeeded) {
+        const existing = result.results[0];
+        if (existing?.kind === "get" && existing.result.kvs[0] !== undefined) {
+          myRevision = existing.result.kvs[0].createRevision;
+          await client.put(this.key, value, { ...budget.remaining(), lease: this.session.leaseId });
+        }
+      }
+      await waitDeletes(client, this.prefix, myRevision - 1n, budget.remaining());
+      mine = await client.get(this.key, budget.remaining());
     } catch (err) {
       await this.withdraw(myRevision);
       throw err;
     }
-    const mine = await client.get(this.key, settings);
     if (mine.kvs[0]?.createRevision !== myRevision) throw new SessionExpiredError();
     this.leaderRevision = myRevision;
     return { name: this.prefix, key: this.key, revision: myRevision, leaseId: this.session.leaseId };

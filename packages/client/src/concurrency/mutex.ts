@@ -11,7 +11,9 @@
 
 import type { CallSettings } from "../connection.js";
 import { LockedError, SessionExpiredError } from "../errors.js";
+import type { RangeResult } from "../kv.js";
 import { Cmp, type Compare, Op } from "../txn.js";
+import { CallBudget } from "./call-budget.js";
 import type { Session } from "./session.js";
 import { waitDeletes } from "./wait-deletes.js";
 
@@ -37,21 +39,24 @@ export class Mutex {
 
   /**
    * lock waits until this session holds the lock and returns the fencing token. On timeout or abort the
-   * contender key is removed again and the call rejects (DeadlineExceededError / CanceledError).
+   * contender key is removed again and the call rejects (DeadlineExceededError / CanceledError); the one txn
+   * that creates the key always runs to its end first, so there is never a key we do not know about.
    */
   async lock(settings: CallSettings = {}): Promise<bigint> {
     const client = this.session.client;
-    const { myRevision, ownerRevision } = await this.enqueue(settings);
-    if (ownerRevision !== myRevision) {
-      try {
-        await waitDeletes(client, this.prefix, myRevision - 1n, settings);
-      } catch (err) {
-        await this.abandon(myRevision);
-        throw err;
+    const budget = new CallBudget(settings);
+    const { myRevision, ownerRevision } = await this.enqueue(budget.unbounded());
+    let mine: RangeResult;
+    try {
+      if (ownerRevision !== myRevision) {
+        await waitDeletes(client, this.prefix, myRevision - 1n, budget.remaining());
       }
+      // The session may have expired while we waited (then our key is gone and someone else may hold it).
+      mine = await client.get(this.key, budget.remaining());
+    } catch (err) {
+      await this.abandon(myRevision);
+      throw err;
     }
-    // The session may have expired while we waited (then our key is gone and someone else may hold it).
-    const mine = await client.get(this.key, settings);
     if (mine.kvs[0]?.createRevision !== myRevision) {
       this.revision = 0n;
       throw new SessionExpiredError();
@@ -62,7 +67,8 @@ export class Mutex {
 
   /** tryLock takes the lock if it is free and returns the fencing token; otherwise it rejects with LockedError. */
   async tryLock(settings: CallSettings = {}): Promise<bigint> {
-    const { myRevision, ownerRevision } = await this.enqueue(settings);
+    const budget = new CallBudget(settings);
+    const { myRevision, ownerRevision } = await this.enqueue(budget.unbounded());
     if (ownerRevision !== myRevision) {
       await this.abandon(myRevision);
       throw new LockedError();

@@ -5,6 +5,7 @@
  */
 import type { CallSettings } from "../connection.js";
 import { Cmp, Op } from "../txn.js";
+import { CallBudget } from "./call-budget.js";
 import type { Session } from "./session.js";
 import { waitDeletes } from "./wait-deletes.js";
 
@@ -22,8 +23,9 @@ export class RWMutex {
   /** rLock takes a shared (read) lock and returns its key's create revision. */
   async rLock(settings: CallSettings = {}): Promise<bigint> {
     const key = `${this.prefix}read/${this.session.leaseHex}`;
-    const revision = await this.enqueue(key, settings);
-    await this.waitOrAbandon(key, `${this.prefix}write/`, revision, settings);
+    const budget = new CallBudget(settings);
+    const revision = await this.enqueue(key, budget.unbounded());
+    await this.waitOrAbandon(key, `${this.prefix}write/`, revision, budget);
     this.heldKey = key;
     return revision;
   }
@@ -31,8 +33,9 @@ export class RWMutex {
   /** lock takes the exclusive (write) lock and returns its key's create revision. */
   async lock(settings: CallSettings = {}): Promise<bigint> {
     const key = `${this.prefix}write/${this.session.leaseHex}`;
-    const revision = await this.enqueue(key, settings);
-    await this.waitOrAbandon(key, this.prefix, revision, settings);
+    const budget = new CallBudget(settings);
+    const revision = await this.enqueue(key, budget.unbounded());
+    await this.waitOrAbandon(key, this.prefix, revision, budget);
     this.heldKey = key;
     return revision;
   }
@@ -71,10 +74,10 @@ export class RWMutex {
     key: string,
     blockers: string,
     revision: bigint,
-    settings: CallSettings,
+    budget: CallBudget,
   ): Promise<void> {
     try {
-      await waitDeletes(this.session.client, blockers, revision - 1n, settings);
+      await waitDeletes(this.session.client, blockers, revision - 1n, budget.remaining());
     } catch (err) {
       await this.session.client.delete(key, { timeoutMs: 5_000 }).catch(() => {});
       throw err;

@@ -4,10 +4,12 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
+import https from "node:https";
 import { createRequire } from "node:module";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import type { TestCerts } from "./certs.js";
 
 /** Backend names a server implementation the suite runs against. */
 export type Backend = "etcd-ts" | "etcd";
@@ -46,26 +48,83 @@ process.once("exit", () => {
 /** TestServer is one server process this test started. */
 export interface TestServer {
   readonly backend: Backend;
-  /** endpoint is "127.0.0.1:port". */
+  /** endpoint is "127.0.0.1:port" (serving https when started with TLS). */
   readonly endpoint: string;
   readonly dataDir: string;
   output(): string;
   /** stop ends the process (SIGTERM unless told) and waits for it. */
   stop(signal?: NodeJS.Signals): Promise<void>;
+  /** signal sends a signal (e.g. SIGSTOP / SIGCONT to freeze and thaw the member) without waiting. */
+  signal(signal: NodeJS.Signals): void;
   /** start (re)starts the process on the same ports and data dir. */
   start(): Promise<void>;
   /** destroy stops the process and removes the data dir. */
   destroy(): Promise<void>;
 }
 
+/** MemberPlan is where one member listens and which cluster it starts in. */
+interface MemberPlan {
+  name: string;
+  clientPort: number;
+  peerPort: number;
+  initialCluster: string;
+  /** tls makes the client URL https with client-certificate authentication. */
+  tls?: TestCerts;
+}
+
+/** ServerOptions adjust a single-member test server. */
+export interface ServerOptions {
+  /** args are extra command-line flags. */
+  args?: string[];
+  /** tls serves clients over https with these certificates, and requires a client certificate (mTLS). */
+  tls?: TestCerts;
+}
+
 /** startServer starts a single-member server of the given backend. */
-export async function startServer(backend: Backend, options: { args?: string[] } = {}): Promise<TestServer> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `etcd-ts-client-${backend}-`));
+export async function startServer(backend: Backend, options: ServerOptions = {}): Promise<TestServer> {
   const clientPort = await freePort();
   const peerPort = await freePort();
-  const clientUrl = `http://127.0.0.1:${clientPort}`;
+  const plan: MemberPlan = {
+    name: "m1",
+    clientPort,
+    peerPort,
+    initialCluster: `m1=http://127.0.0.1:${peerPort}`,
+  };
+  if (options.tls !== undefined) plan.tls = options.tls;
+  const server = createServer(backend, plan, options.args ?? []);
+  await server.start();
+  return server;
+}
+
+/** startCluster starts `size` members of one cluster and waits until all are healthy. */
+export async function startCluster(backend: Backend, size: number): Promise<TestServer[]> {
+  const plans: MemberPlan[] = [];
+  for (let i = 1; i <= size; i++) {
+    plans.push({
+      name: `m${i}`,
+      clientPort: await freePort(),
+      peerPort: await freePort(),
+      initialCluster: "",
+    });
+  }
+  const initialCluster = plans.map((p) => `${p.name}=http://127.0.0.1:${p.peerPort}`).join(",");
+  const servers = plans.map((p) => createServer(backend, { ...p, initialCluster }, []));
+  try {
+    await Promise.all(servers.map((s) => s.start()));
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.destroy()));
+    throw err;
+  }
+  return servers;
+}
+
+/** createServer prepares (but does not start) one member with a fresh data dir. */
+function createServer(backend: Backend, plan: MemberPlan, args: string[]): TestServer {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `etcd-ts-client-${backend}-`));
+  const { clientPort, peerPort, name } = plan;
+  const tls = plan.tls;
+  const clientUrl = `${tls === undefined ? "http" : "https"}://127.0.0.1:${clientPort}`;
   const peerUrl = `http://127.0.0.1:${peerPort}`;
-  const name = "m1";
   const flags = [
     "--name",
     name,
@@ -80,8 +139,21 @@ export async function startServer(backend: Backend, options: { args?: string[] }
     "--initial-advertise-peer-urls",
     peerUrl,
     "--initial-cluster",
-    `${name}=${peerUrl}`,
-    ...(options.args ?? []),
+    plan.initialCluster,
+    "--initial-cluster-token",
+    "etcd-ts-client-test",
+    ...(tls === undefined
+      ? []
+      : [
+          "--cert-file",
+          tls.serverCertFile,
+          "--key-file",
+          tls.serverKeyFile,
+          "--trusted-ca-file",
+          tls.caFile,
+          "--client-cert-auth",
+        ]),
+    ...args,
   ];
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
@@ -97,6 +169,12 @@ export async function startServer(backend: Backend, options: { args?: string[] }
         c.kill(signal);
       }
       await exited;
+    },
+    signal(signal: NodeJS.Signals) {
+      const c = child;
+      if (c !== undefined && c.exitCode === null && c.signalCode === null && c.pid !== undefined) {
+        c.kill(signal);
+      }
     },
     async start() {
       const c =
@@ -125,13 +203,7 @@ export async function startServer(backend: Backend, options: { args?: string[] }
       const deadline = Date.now() + 30_000;
       for (;;) {
         if (c.exitCode !== null) throw new Error(`${backend} exited early (${c.exitCode}):\n${output}`);
-        try {
-          const res = await fetch(`${clientUrl}/health`);
-          const body = await res.text();
-          if (res.status === 200 && body.includes("true")) break;
-        } catch {
-          // not listening yet
-        }
+        if (await healthy(clientUrl, tls)) break;
         if (Date.now() > deadline) {
           await server.stop("SIGKILL");
           throw new Error(`${backend} did not become healthy:\n${output}`);
@@ -144,6 +216,33 @@ export async function startServer(backend: Backend, options: { args?: string[] }
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
-  await server.start();
   return server;
+}
+
+/** healthy asks a member's /health endpoint (with the client certificate under TLS) whether it is healthy. */
+async function healthy(clientUrl: string, tls: TestCerts | undefined): Promise<boolean> {
+  try {
+    if (tls === undefined) {
+      const res = await fetch(`${clientUrl}/health`);
+      return res.status === 200 && (await res.text()).includes("true");
+    }
+    return await new Promise<boolean>((resolve) => {
+      const req = https.get(
+        `${clientUrl}/health`,
+        { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey, timeout: 2_000 },
+        (res) => {
+          let body = "";
+          res.on("data", (d: Buffer) => {
+            body += d.toString();
+          });
+          res.on("end", () => resolve(res.statusCode === 200 && body.includes("true")));
+          res.on("error", () => resolve(false));
+        },
+      );
+      req.on("error", () => resolve(false));
+      req.on("timeout", () => req.destroy());
+    });
+  } catch {
+    return false; // not listening yet
+  }
 }
