@@ -1,5 +1,6 @@
 import type net from "node:net";
 import { Duplex } from "node:stream";
+import { assert } from "../assert.js";
 
 /** HTTP/2 frame types and flags used here (RFC 9113 §6). */
 const frameHeaders = 0x1;
@@ -155,6 +156,17 @@ export function rewritingSocket(socket: net.Socket, head: Buffer): Duplex {
     },
     write(chunk: Buffer, _encoding, callback) {
       socket.write(chunk, callback);
+    },
+    // nghttp2 hands a whole batch of frames to one write request; Node's JS stream glue writes them one by
+    // one into a corked Duplex. Taking them back as one corked batch lets the socket send them with ONE
+    // writev system call instead of one write per frame (the cost a profile showed).
+    writev(chunks: Array<{ chunk: Buffer }>, callback) {
+      assert(chunks.length > 0, "writev of no chunks");
+      socket.cork();
+      const last = chunks.length - 1;
+      for (let i = 0; i < last; i++) socket.write((chunks[i] as { chunk: Buffer }).chunk);
+      socket.write((chunks[last] as { chunk: Buffer }).chunk, callback);
+      socket.uncork();
     },
     final(callback) {
       socket.end();
