@@ -460,6 +460,7 @@ export class EtcdServer implements EtcdApi {
         nextContextId: () => this.#ids.next(),
         waitApplied: (index) => this.#applied.wait(index),
         timeoutError: () => errors.timeout(),
+        leaderChangedError: () => errors.leaderChanged(),
       },
       this.#requestTimeoutMs(),
       limits.maxPendingProposals,
@@ -790,8 +791,12 @@ export class EtcdServer implements EtcdApi {
 
   #onLeaderChange(leader: bigint, term: number): void {
     const wasLeader = this.isLeader;
-    if (leader !== 0n && leader !== this.#leader) this.#metrics.leaderChanges.inc();
+    const newLeader = leader !== 0n && leader !== this.#leader;
+    if (newLeader) this.#metrics.leaderChanges.inc();
     this.#leader = leader;
+    // The read index request in flight went to the old leader or was dropped: fail its reads now (etcd's
+    // "leader changed", which clients retry) rather than at the request timeout.
+    if (newLeader) this.#reads.onLeaderChange();
     this.#term = Math.max(this.#term, term, this.#raft?.term ?? 0);
     this.logger.info({ leader: leader.toString(16), term: this.#term }, "leader changed");
     // The lessor becomes primary only once this leader applied an entry of its own term (so it has seen

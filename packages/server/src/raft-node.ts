@@ -1,12 +1,13 @@
-import type {
-  ConfChange,
-  Entry,
-  HardState,
-  MemoryStorage,
-  Message,
-  RawNode,
-  Ready,
-  Snapshot,
+import {
+  type ConfChange,
+  type Entry,
+  type HardState,
+  type MemoryStorage,
+  type Message,
+  ProposalDroppedError,
+  type RawNode,
+  type Ready,
+  type Snapshot,
 } from "@etcd-ts/raft";
 import type { Wal } from "@etcd-ts/wal";
 import { assert } from "./assert.js";
@@ -110,9 +111,18 @@ export class RaftNode {
     this.#schedule();
   }
 
-  /** readIndex asks for a read index for `context`; the answer comes through hooks.onReadIndex. */
+  /**
+   * readIndex asks for a read index for `context`; the answer comes through hooks.onReadIndex. A request
+   * raft refuses now (no leader known, or the leader's pending-read bound is full) is dropped, as etcd's
+   * raft drops it: the read loop sends it again after its retry interval, by which time there may be a
+   * leader, and fails it at its request timeout.
+   */
   readIndex(context: Uint8Array): void {
-    this.rawNode.readIndex(context);
+    try {
+      this.rawNode.readIndex(context);
+    } catch (err) {
+      if (!(err instanceof ProposalDroppedError)) throw err;
+    }
     this.#schedule();
   }
 
