@@ -48,7 +48,13 @@ export class TestCluster {
     }
     const initial = cluster.members.map((m) => `${m.name}=${m.peerUrl}`).join(",");
     for (const member of cluster.members) cluster.#spawn(member, ["--initial-cluster", initial]);
-    await cluster.waitForLeader(cluster.members);
+    try {
+      await cluster.waitForLeader(cluster.members);
+    } catch (err) {
+      // The caller never gets the cluster to stop: end the members (and proxies) started here.
+      await cluster.stop();
+      throw err;
+    }
     return cluster;
   }
 
