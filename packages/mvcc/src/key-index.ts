@@ -96,6 +96,30 @@ export class KeyIndex {
     this.generations.push({ created: 0, version: 0, revs: [] });
   }
 
+  /**
+   * undo takes back the latest change `rev` (a write executed into the index whose batch was never written);
+   * `lease` is the key's lease before that change.
+   */
+  undo(rev: Revision, lease: bigint): void {
+    // An empty generation after others means the latest change was a deletion that opened it.
+    if (this.current().revs.length === 0 && this.generations.length > 1) this.generations.pop();
+    const generation = this.current();
+    const last = generation.revs[generation.revs.length - 1];
+    assert(
+      last !== undefined && compareRevisions(last, rev) === 0,
+      `undo of ${rev.main}.${rev.sub}, which is not the latest change of the key`,
+    );
+    generation.revs.pop();
+    generation.version -= 1;
+    if (generation.revs.length === 0) generation.created = 0;
+    const previous =
+      generation.revs[generation.revs.length - 1] ??
+      this.generations[this.generations.length - 2]?.revs.at(-1) ??
+      ({ main: 0, sub: 0 } as Revision);
+    this.modified = previous;
+    this.lease = this.isLive() ? lease : 0n;
+  }
+
   /** isLive tells whether the key currently has a value. */
   isLive(): boolean {
     return this.current().revs.length > 0;

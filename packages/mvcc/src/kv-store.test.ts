@@ -3,6 +3,7 @@ import {
   PutRequestSchema,
   Compare_CompareResult as Result,
   Compare_CompareTarget as Target,
+  TxnRequestSchema,
 } from "@etcd-ts/proto/etcdserverpb";
 import { afterEach, describe, expect, test } from "vitest";
 import {
@@ -379,6 +380,75 @@ describe("two-step writes", () => {
     expect(await h.get("a")).toBe("2");
     await h.put("a", "4");
     expect(h.store.currentRevision).toBe(4n);
+  });
+});
+
+describe("several pending writes in one batch", () => {
+  test("each sees the ones before it, readers see none until commit, and they commit in order", async () => {
+    const h = await harness();
+    await h.put("a", "1");
+    const batch = h.level.db.batch();
+    const { sublevelBatch } = await import("./backend.js");
+    const into = sublevelBatch(batch, h.level.sublevel);
+    const w1 = await h.store.put(create(PutRequestSchema, { key: b("a"), value: b("2") }), into);
+    const w2 = await h.store.put(
+      create(PutRequestSchema, { key: b("a"), value: b("3"), prevKv: true }),
+      into,
+    );
+    const w3 = await h.store.txn(
+      create(TxnRequestSchema, {
+        compare: [
+          {
+            key: b("a"),
+            target: Target.VALUE,
+            result: Result.EQUAL,
+            targetUnion: { case: "value", value: b("3") },
+          },
+        ],
+        success: [delOp("a"), putOp("b", "x")],
+      }),
+      into,
+    );
+    expect(w1.revision).toBe(3n);
+    expect(s(w2.response.prevKv?.value ?? new Uint8Array())).toBe("2");
+    expect(w2.response.prevKv?.version).toBe(2n);
+    expect(w3.response.succeeded).toBe(true);
+    expect(w3.revision).toBe(5n);
+    // Nothing is visible before the batch is written and the writes are committed.
+    expect(h.store.currentRevision).toBe(2n);
+    expect(await h.get("a")).toBe("1");
+    expect(await h.get("b")).toBeUndefined();
+    await batch.write();
+    h.store.commit(w1);
+    expect(await h.get("a")).toBe("2");
+    h.store.commit(w2);
+    h.store.commit(w3);
+    expect(h.store.currentRevision).toBe(5n);
+    expect(await h.get("a")).toBeUndefined();
+    expect(await h.get("b")).toBe("x");
+    expect(await h.get("a", 4n)).toBe("3");
+    await h.put("a", "4");
+    expect((await h.range({ key: b("a") })).kvs[0]?.version).toBe(1n);
+  });
+
+  test("abort takes the newest pending write back out of the index", async () => {
+    const h = await harness();
+    await h.put("a", "1", { lease: 0n });
+    const before = h.store.describeIndex();
+    const batch = h.level.db.batch();
+    const { sublevelBatch } = await import("./backend.js");
+    const into = sublevelBatch(batch, h.level.sublevel);
+    const w1 = await h.store.put(create(PutRequestSchema, { key: b("a"), value: b("2") }), into);
+    const w2 = await h.store.txn(create(TxnRequestSchema, { success: [delOp("a"), putOp("c", "1")] }), into);
+    expect(() => h.store.abort(w1)).toThrow(/newest pending/);
+    h.store.abort(w2);
+    h.store.abort(w1);
+    await batch.close();
+    expect(h.store.describeIndex()).toBe(before);
+    expect(h.store.keyCount).toBe(1);
+    await h.put("a", "5");
+    expect(h.store.currentRevision).toBe(3n);
+    expect((await h.range({ key: b("a") })).kvs[0]?.version).toBe(2n);
   });
 });
 

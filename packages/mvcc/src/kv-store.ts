@@ -31,6 +31,11 @@ import { type Change, readKeyValues, WriteTxn } from "./write-txn.js";
 export const DEFAULT_COMPACTION_BATCH_LIMIT = 1000;
 /** DEFAULT_COMPACTION_INDEX_CHUNK is how many keys of the in-memory index are compacted between yields. */
 export const DEFAULT_COMPACTION_INDEX_CHUNK = 2_000;
+/**
+ * MAX_PENDING_WRITES bounds the writes executed into one caller batch before it is written and they are
+ * committed (the server groups the kv writes of several raft entries into one backend batch).
+ */
+export const MAX_PENDING_WRITES = 4_096;
 /** REBUILD_SCAN_CHUNK bounds how many stored revisions are read at once when rebuilding the index. */
 const REBUILD_SCAN_CHUNK = 10_000;
 
@@ -179,7 +184,10 @@ const NO_HOOKS: StoreHooks = { onCommit: () => {}, wantPrevKv: () => false };
  *
  * Writes run in two steps: `put`/`deleteRange`/`txn`/`deleteKeys` execute into the caller's batch and return
  * a PendingWrite; once the caller has written the batch, `commit` makes the write visible to readers and
- * watchers. One write is pending at a time (the server applies entries in order).
+ * watchers. Several writes may be pending at once (the server puts the kv writes of several raft entries into
+ * one batch): each executes on top of the ones before it, and they are committed in the order they executed.
+ * A pending write's changes are in the index already, at revisions above `currentRevision`, which every read
+ * is bounded by; its values are kept in memory until commit, since the backend has not got them yet.
  */
 export class KvStore {
   /** index is replaced as a whole by `restore`, never half-built. */
@@ -194,8 +202,14 @@ export class KvStore {
   private currentMain = 1;
   /** compactMain is the latest scheduled compaction revision; reads below it fail. */
   private compactMain = 0;
-  /** pending is the change list of the write between execution and commit, or a marker while executing. */
-  private pending: readonly Change[] | "executing" | undefined;
+  /** executing is set while a write runs (writes execute one at a time, in order). */
+  private executing = false;
+  /** pending lists the change lists of executed, uncommitted writes, oldest first (at most MAX_PENDING_WRITES). */
+  private readonly pending: Array<readonly Change[]> = [];
+  /** pendingMain is the revision of the newest pending write (currentMain when none is pending). */
+  private pendingMain = 1;
+  /** pendingValues holds the stored form of pending changes by revision key (latin1), until they commit. */
+  private readonly pendingValues = new Map<string, Uint8Array>();
   /** serial orders compactions and hashes, which must see a fully compacted index. */
   private serial: Promise<void> = Promise.resolve();
   private stats: CompactionStats | undefined;
@@ -250,7 +264,7 @@ export class KvStore {
    * whole, so concurrent readers see the old state or the new one.
    */
   async restore(backend: Backend): Promise<void> {
-    assert(this.pending === undefined, "restore while a write is pending");
+    assert(!this.executing && this.pending.length === 0, "restore while a write is pending");
     await this.serial.catch(() => {});
     await this.rebuild(backend);
   }
@@ -294,6 +308,7 @@ export class KvStore {
     this.index = fresh;
     this.backend = backend;
     this.currentMain = Math.max(maxMain, scheduled);
+    this.pendingMain = this.currentMain;
     this.compactMain = scheduled;
     if (finished < scheduled) {
       const job = this.serial.then(() => this.deleteCompacted(scheduled, 0));
@@ -338,17 +353,26 @@ export class KvStore {
     run: (txn: WriteTxn) => Promise<R>,
   ): Promise<PendingWrite<R>> {
     assert(!this.closed, "store is closed");
-    assert(this.pending === undefined, "a write is already pending; writes must be applied one at a time");
-    this.pending = "executing";
+    assert(!this.executing, "a write is already executing; writes must be applied one at a time");
+    assert(this.pending.length < MAX_PENDING_WRITES, "too many pending writes; write the batch first");
+    this.executing = true;
     let snapshot: BackendSnapshot | undefined;
+    // Values are kept aside until the write succeeds: a failed write leaves no trace in pendingValues.
+    const values: Array<[string, Uint8Array]> = [];
     const txn = new WriteTxn({
       index: this.index,
       snapshot: () => {
         snapshot ??= this.backend.snapshot();
-        return snapshot;
+        return this.pending.length === 0 ? snapshot : withPendingValues(snapshot, this.pendingValues);
       },
-      batch,
-      beginMain: this.currentMain,
+      batch: {
+        put: (key, value) => {
+          batch.put(key, value);
+          values.push([Buffer.from(key).toString("latin1"), value]);
+        },
+        del: (key) => batch.del(key),
+      },
+      beginMain: this.pendingMain,
       compactMain: this.compactMain,
       leaseExists: this.leaseExists,
       wantPrevKv: (key) => this.hooks.wantPrevKv(key),
@@ -362,12 +386,20 @@ export class KvStore {
         changes: txn.changes,
         leaseChanges: leaseChangesOf(txn.changes),
       };
-      this.pending = txn.changes.length > 0 ? txn.changes : undefined;
+      if (txn.changes.length > 0) {
+        // The index takes the changes now, above every revision a read is bounded by (currentMain), so
+        // the next pending write sees them while readers and watchers do not until `commit`.
+        for (const change of txn.changes) {
+          if (change.deleted) this.index.tombstone(change.key, change.revision);
+          else this.index.put(change.key, change.revision, change.kv.lease);
+        }
+        for (const [key, value] of values) this.pendingValues.set(key, value);
+        this.pending.push(txn.changes);
+        this.pendingMain = txn.main;
+      }
       return write;
-    } catch (error) {
-      this.pending = undefined;
-      throw error;
     } finally {
+      this.executing = false;
       if (snapshot !== undefined) await snapshot.close();
     }
   }
@@ -452,26 +484,33 @@ export class KvStore {
     return this.execute(batch, (txn) => txn.deleteKeys(txn.resolveKeys(keys), false));
   }
 
-  /** commit makes a pending write visible (index, current revision, watchers) after its batch is durable. */
+  /**
+   * commit makes the oldest pending write visible (current revision, watchers) after its batch is durable;
+   * pending writes are committed in the order they executed.
+   */
   commit(write: PendingWrite<unknown>): void {
     if (write.changes.length === 0) return;
-    assert(this.pending === write.changes, "commit of a write that is not the pending one");
-    for (const change of write.changes) {
-      if (change.deleted) this.index.tombstone(change.key, change.revision);
-      else this.index.put(change.key, change.revision, change.kv.lease);
-    }
+    assert(this.pending[0] === write.changes, "commit of a write that is not the oldest pending one");
+    this.pending.shift();
     const main = toMain(write.revision);
     assert(main === this.currentMain + 1, "revisions must grow by one per write");
     this.currentMain = main;
-    this.pending = undefined;
+    if (this.pending.length === 0) this.pendingValues.clear();
+    else for (const change of write.changes) this.pendingValues.delete(revisionKeyString(change.revision));
     this.hooks.onCommit(write.changes, main);
   }
 
-  /** abort drops a pending write whose batch was not written. */
+  /** abort drops the newest pending write (its batch was not written), taking its changes out of the index. */
   abort(write: PendingWrite<unknown>): void {
     if (write.changes.length === 0) return;
-    assert(this.pending === write.changes, "abort of a write that is not the pending one");
-    this.pending = undefined;
+    assert(this.pending.at(-1) === write.changes, "abort of a write that is not the newest pending one");
+    this.pending.pop();
+    for (let i = write.changes.length - 1; i >= 0; i--) {
+      const change = write.changes[i] as Change;
+      this.index.undo(change.key, change.revision, change.prevLease);
+      this.pendingValues.delete(revisionKeyString(change.revision));
+    }
+    this.pendingMain = this.currentMain + this.pending.length;
   }
 
   // ---- compaction ----
@@ -481,7 +520,7 @@ export class KvStore {
    * After writing the batch the caller calls `commitCompaction`.
    */
   compact(revision: bigint, batch: BackendBatch): PendingCompaction {
-    assert(this.pending === undefined, "compact while a write is pending");
+    assert(!this.executing && this.pending.length === 0, "compact while a write is pending");
     if (revision <= BigInt(this.compactMain)) throw new ErrCompacted();
     if (revision > BigInt(this.currentMain)) throw new ErrFutureRevision();
     batch.put(META_SCHEDULED_COMPACT, encodeMetaRevision(toMain(revision)));
@@ -688,4 +727,32 @@ export class KvStore {
     this.closed = true;
     await this.serial.catch(() => {});
   }
+}
+
+function revisionKeyString(revision: Revision): string {
+  return Buffer.from(encodeRevisionKey(revision)).toString("latin1");
+}
+
+/**
+ * withPendingValues is a read view that answers revision keys of pending writes from memory (their batch is
+ * not written yet) and everything else from `snapshot`.
+ */
+function withPendingValues(
+  snapshot: BackendSnapshot,
+  values: ReadonlyMap<string, Uint8Array>,
+): BackendSnapshot {
+  const lookup = (key: Uint8Array) => values.get(Buffer.from(key).toString("latin1"));
+  return {
+    get: async (key) => lookup(key) ?? snapshot.get(key),
+    getMany: async (keys) => {
+      const found = keys.map(lookup);
+      const missing = keys.filter((_, i) => found[i] === undefined);
+      if (missing.length === 0) return found;
+      const stored = await snapshot.getMany(missing);
+      let next = 0;
+      return found.map((value) => value ?? stored[next++]);
+    },
+    scan: (from, to, limit) => snapshot.scan(from, to, limit),
+    close: () => snapshot.close(),
+  };
 }

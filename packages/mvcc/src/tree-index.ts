@@ -56,6 +56,14 @@ export class TreeIndex {
     index.tombstone(rev);
   }
 
+  /** undo takes back the latest change `rev` of `key` (see KeyIndex.undo), forgetting a key left empty. */
+  undo(key: string, rev: Revision, lease: bigint): void {
+    const index = this.tree.get(key);
+    assert(index !== undefined, "undo of an unknown key");
+    index.undo(rev, lease);
+    if (index.isEmpty()) this.tree.delete(key);
+  }
+
   /** visit calls `fn` for each key index in the range, in key order, until it returns false. */
   visit(range: KeyRange, fn: (index: KeyIndex) => boolean | undefined): void {
     if (range.end === undefined) {

@@ -18,12 +18,15 @@ const consistentIndexKey = new TextEncoder().encode("consistent_index");
 const termKey = new TextEncoder().encode("term");
 
 /**
- * BackendWrite is one atomic write across every sublevel: the applier builds one per applied raft entry
- * (kv + lease + auth + membership + the consistent index) and commits it with a single LevelDB batch.
+ * BackendWrite is one atomic write across every sublevel: the server builds one per group of applied raft
+ * entries (kv + lease + auth + membership + the consistent index of the last one) and commits it with a
+ * single LevelDB batch.
  */
 export class BackendWrite {
   readonly #ops: Array<{ type: "put" | "del"; sublevel: Sublevel; key: Bytes; value?: Bytes }> = [];
   readonly #backend: Backend;
+  /** consistent is the raft index and term the write records, written last; it only grows. */
+  #consistent: { index: number; term: number } | undefined;
 
   constructor(backend: Backend) {
     this.#backend = backend;
@@ -42,26 +45,36 @@ export class BackendWrite {
     };
   }
 
-  /** setConsistentIndex records the raft index (and term) this write applies, in the same batch. */
+  /**
+   * setConsistentIndex records the raft index (and term) this write applies, in the same batch. A write that
+   * covers several entries is told each one in turn; the last (highest) is what is stored.
+   */
   setConsistentIndex(index: number, term: number): void {
     assert(Number.isSafeInteger(index) && index >= 0, "consistent index must be a safe integer");
-    const meta = this.#backend.sublevel("meta");
-    this.#ops.push({ type: "put", sublevel: meta, key: consistentIndexKey, value: encodeU64(index) });
-    this.#ops.push({ type: "put", sublevel: meta, key: termKey, value: encodeU64(term) });
+    assert(
+      this.#consistent === undefined || index > this.#consistent.index,
+      "consistent index must grow within a write",
+    );
+    this.#consistent = { index, term };
   }
 
   /** size is the number of operations queued. */
   get size(): number {
-    return this.#ops.length;
+    return this.#ops.length + (this.#consistent === undefined ? 0 : 2);
   }
 
   /** commit writes everything atomically; `sync` fsyncs LevelDB's log. */
   async commit(sync = false): Promise<void> {
-    if (this.#ops.length === 0) return;
+    if (this.size === 0) return;
     const batch = this.#backend.db.batch();
     for (const op of this.#ops) {
       if (op.type === "put") batch.put(op.key, op.value as Bytes, { sublevel: op.sublevel });
       else batch.del(op.key, { sublevel: op.sublevel });
+    }
+    if (this.#consistent !== undefined) {
+      const meta = this.#backend.sublevel("meta");
+      batch.put(consistentIndexKey, encodeU64(this.#consistent.index), { sublevel: meta });
+      batch.put(termKey, encodeU64(this.#consistent.term), { sublevel: meta });
     }
     await batch.write({ sync });
   }

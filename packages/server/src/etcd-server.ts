@@ -110,6 +110,11 @@ import { Wait } from "./wait.js";
 const stopGraceMs = 1000;
 /** Raft snapshot files kept in member/snap. */
 const maxSnapshotFiles = 5;
+/**
+ * maxEntriesPerBackendWrite bounds how many committed kv-write entries share one backend batch (they stay
+ * pending in mvcc until it is written; mvcc's own bound, MAX_PENDING_WRITES, is higher).
+ */
+const maxEntriesPerBackendWrite = 1024;
 
 /** How long every voter must have been connected before a membership change (etcd's HealthInterval). */
 const healthIntervalMs = 5000;
@@ -1072,20 +1077,76 @@ export class EtcdServer implements EtcdApi {
     if (snapshot !== undefined && snapshot.metadata.index > this.#applied.value) {
       await this.#installSnapshot(snapshot);
     }
+    // Consecutive kv writes (and entries with nothing to write) share one backend batch: one LevelDB write
+    // for many entries. Each entry's effects and its waiter wait for that batch, as with one entry per batch.
+    let group: ApplyGroup | undefined;
     for (const entry of entries) {
       if (entry.index <= this.#applied.value) continue;
-      await this.#applyEntry(entry);
-      this.#applied.advance(entry.index);
-      if (this.#promoteAtTerm !== undefined && entry.term >= this.#promoteAtTerm && this.isLeader) {
-        this.#promoteAtTerm = undefined;
-        this.#lessor.promote(this.config.electionTimeoutMs);
+      const fresh = entry.index > this.#consistentIndex;
+      const request =
+        fresh && entry.type === EntryType.Normal && entry.data.length > 0
+          ? this.#applier.decode(entry.data)
+          : undefined;
+      // With auth on, a put's permission check reads the lessor's key attachments, which an earlier entry of
+      // the group would not have published yet: apply one entry per batch then.
+      const joins =
+        entry.type === EntryType.Normal &&
+        (request === undefined || (Applier.groupable(request) && !this.#auth.enabled));
+      if (!joins) {
+        if (group !== undefined) await this.#commitGroup(group);
+        group = undefined;
+        await this.#applyEntry(entry);
+        this.#afterApplied(entry);
+        continue;
+      }
+      group ??= { write: this.#backend.write(), entries: [], applied: [] };
+      group.entries.push(entry);
+      if (fresh) {
+        if (request !== undefined) {
+          const { id, result, publish } = await this.#applier.applyRequest(request, entry.index, group.write);
+          group.applied.push({ id, result, publish });
+        }
+        group.write.setConsistentIndex(entry.index, entry.term);
+      }
+      if (group.entries.length >= maxEntriesPerBackendWrite) {
+        await this.#commitGroup(group);
+        group = undefined;
       }
     }
+    if (group !== undefined) await this.#commitGroup(group);
     this.#term = Math.max(this.#term, this.#raft.term);
     this.#maybeCampaignAlone();
     if (this.#snapshotWanted || this.#applied.value - this.#snapshotIndex >= this.config.snapshotCount) {
       this.#snapshotWanted = false;
       if (this.#applied.value > this.#snapshotIndex) await this.#snapshot();
+    }
+  }
+
+  /**
+   * commitGroup writes a group's backend batch, then, in entry order, publishes each entry's effects (mvcc
+   * commits its pending writes in the order they executed), answers its proposer and marks it applied: nothing
+   * of the group is visible to readers, watchers or proposers before its batch is written.
+   */
+  async #commitGroup(group: ApplyGroup): Promise<void> {
+    const stopTimer = this.#metrics.backendCommitSeconds.startTimer();
+    await group.write.commit();
+    stopTimer();
+    const last = group.entries[group.entries.length - 1];
+    assert(last !== undefined, "an apply group holds at least one entry");
+    if (last.index > this.#consistentIndex && group.write.size > 0) this.#consistentIndex = last.index;
+    for (const applied of group.applied) {
+      applied.publish();
+      this.#wait.trigger(applied.id, applied.result);
+    }
+    for (const entry of group.entries) this.#afterApplied(entry);
+  }
+
+  /** afterApplied marks `entry` applied, and lets a new leader's lessor take over at its own term. */
+  #afterApplied(entry: Entry): void {
+    this.#applied.advance(entry.index);
+    if (this.#promoteAtTerm !== undefined && entry.term >= this.#promoteAtTerm && this.isLeader) {
+      this.#promoteAtTerm = undefined;
+      this.#lessor.promote(this.config.electionTimeoutMs);
     }
   }
 
@@ -2087,4 +2148,13 @@ function txnCost(req: pb.TxnRequest): number {
     else if (r.case === "requestTxn") cost += txnCost(r.value);
   }
   return cost;
+}
+
+/** ApplyGroup is a run of committed entries applied into one backend write (see #applyEntries). */
+interface ApplyGroup {
+  readonly write: BackendWrite;
+  /** entries are the group's entries in index order (those with nothing to write included). */
+  readonly entries: Entry[];
+  /** applied are the results and effects of the group's requests, in entry order. */
+  readonly applied: Array<{ id: bigint; result: ApplyResult; publish: () => void }>;
 }

@@ -65,6 +65,22 @@ export class Applier {
     this.#deps = deps;
   }
 
+  /** decode reads the InternalRequest of a committed entry. */
+  decode(data: Uint8Array): InternalRequest {
+    return fromBinary(InternalRequestSchema, data);
+  }
+
+  /**
+   * groupable tells whether `req` may share one backend write with the entries before it: a kv write whose
+   * only effects before the commit are mvcc's pending ones (later kv writes of the group see them; readers do
+   * not). Every other request changes in-memory state (leases, auth, alarms, compaction) as it applies, so it
+   * is applied on its own, after the writes before it are committed.
+   */
+  static groupable(req: InternalRequest): boolean {
+    const kind = req.request.case;
+    return kind === "put" || kind === "deleteRange" || kind === "txn";
+  }
+
   /**
    * apply executes `data` (an encoded InternalRequest at raft `index`) into `write`. It returns the result
    * for the proposer and a function that publishes the effects once `write` is committed.
@@ -74,7 +90,15 @@ export class Applier {
     index: number,
     write: BackendWrite,
   ): Promise<{ id: bigint; result: ApplyResult; publish: () => void }> {
-    const req = fromBinary(InternalRequestSchema, data);
+    return this.applyRequest(this.decode(data), index, write);
+  }
+
+  /** applyRequest is `apply` of a request already decoded. */
+  async applyRequest(
+    req: InternalRequest,
+    index: number,
+    write: BackendWrite,
+  ): Promise<{ id: bigint; result: ApplyResult; publish: () => void }> {
     const id = req.header?.id ?? 0n;
     const effects: AppliedEffects = { afterCommit: [] };
     let result: ApplyResult;
