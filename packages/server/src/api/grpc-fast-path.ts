@@ -2,8 +2,9 @@ import type http from "node:http";
 import type http2 from "node:http2";
 import { gunzipSync } from "node:zlib";
 import { create, type DescMethod, type DescService, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { toConnectError } from "../errors.js";
+import { GrpcCallContext } from "./grpc-call-context.js";
 
 type Req = http.IncomingMessage | http2.Http2ServerRequest;
 type Res = http.ServerResponse | http2.Http2ServerResponse;
@@ -112,24 +113,7 @@ export function createGrpcFastPath(
     const encoding = req.headers["grpc-encoding"];
     const gzip = encoding === "gzip";
     const timeoutMs = parseGrpcTimeout(req.headers["grpc-timeout"] as string | undefined);
-    const abort = new AbortController();
-    const onClose = () => abort.abort(new ConnectError("client closed the stream", Code.Canceled));
-    res.on("close", onClose);
-    const requestHeader = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (name.startsWith(":") || value === undefined) continue;
-      requestHeader.set(name, Array.isArray(value) ? value.join(", ") : value);
-    }
-    const ctx = createHandlerContext({
-      service: method.parent,
-      method,
-      protocolName: "grpc",
-      requestMethod: "POST",
-      url: `http://localhost${req.url}`,
-      requestSignal: abort.signal,
-      requestHeader,
-      ...(timeoutMs === undefined ? {} : { timeoutMs }),
-    });
+    const ctx = new GrpcCallContext(method, req, res, timeoutMs);
     let headersSent = false;
     const sendHeaders = () => {
       if (headersSent) return;
@@ -178,7 +162,7 @@ export function createGrpcFastPath(
       res.addTrailers({ "grpc-status": "0" });
       res.end();
     } catch (err) {
-      if (res.destroyed || abort.signal.aborted) return;
+      if (res.destroyed || ctx.clientClosed) return;
       if (!headersSent) {
         // Trailers-only: ONE HEADERS frame that ends the stream (what gRPC clients expect for an early error).
         headersSent = true;
@@ -191,7 +175,7 @@ export function createGrpcFastPath(
       res.addTrailers(statusHeaders(err));
       res.end();
     } finally {
-      res.off("close", onClose);
+      ctx.dispose();
     }
   }
 }

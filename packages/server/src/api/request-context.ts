@@ -19,7 +19,10 @@ export function requestContext(ctx: HandlerContext): RequestContext {
   return {
     token: token === null || token === "" ? undefined : token,
     requireLeader: ctx.requestHeader.get("hasleader") === "true",
-    signal: ctx.signal,
+    // Read on use: the gRPC fast path makes a call's signal (listener, deadline timer) only when asked.
+    get signal() {
+      return ctx.signal;
+    },
     commonName: ctx.requestHeader.get(clientCommonNameHeader) ?? undefined,
   };
 }
