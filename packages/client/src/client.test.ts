@@ -194,13 +194,17 @@ describe.each(BACKENDS)("KV against %s", (backend) => {
     await expect(client.cluster.memberRemove(self.id + 1n)).rejects.toBeInstanceOf(MemberNotFoundError);
   });
 
-  // etcd-ts: a membership change while a never-started learner exists sometimes times out (a server gap), so
-  // the learner's lifecycle runs against etcd only for now.
-  it.skipIf(backend === "etcd-ts")("adds, promotes (not ready) and removes a learner", async () => {
+  it("adds, promotes (not ready) and removes a learner", async () => {
     const peer = `http://127.0.0.1:${await freePort()}`;
     const added = await client.cluster.memberAdd([peer], { isLearner: true });
     expect(added.member).toMatchObject({ name: "", peerUrls: [peer], isLearner: true });
     expect(added.members).toHaveLength(2);
+    // A membership change right after the add applies at once (etcd-ts's raft once refused it as a second
+    // pending conf change). Not the learner's own URLs: etcd 3.4's update drops its learner flag.
+    const self = added.members.find((m) => m.id !== added.member.id);
+    if (self === undefined) throw new Error("no voter");
+    const updated = await client.cluster.memberUpdate(self.id, self.peerUrls);
+    expect(updated.members).toHaveLength(2);
     // etcd 3.4 derives a new member's ID from its peer URLs, so it reports the duplicate as an ID clash.
     const duplicate = await client.cluster
       .memberAdd([peer], { isLearner: true })

@@ -4,7 +4,7 @@ import path from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { KV, Lease, PutRequestSchema } from "@etcd-ts/proto/etcdserverpb";
+import { Cluster, KV, Lease, Maintenance, PutRequestSchema } from "@etcd-ts/proto/etcdserverpb";
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultConfig } from "./config.js";
 import { EtcdServer } from "./etcd-server.js";
@@ -21,6 +21,7 @@ async function startServer(
   server: EtcdServer;
   kv: ReturnType<typeof createClient<typeof KV>>;
   lease: ReturnType<typeof createClient<typeof Lease>>;
+  cluster: ReturnType<typeof createClient<typeof Cluster>>;
 }> {
   const config = {
     ...defaultConfig("test"),
@@ -44,10 +45,11 @@ async function startServer(
   const transport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.clientPorts[0]}` });
   const kv = createClient(KV, transport);
   const lease = createClient(Lease, transport);
+  const cluster = createClient(Cluster, transport);
   // Wait until the single member leads.
   for (let i = 0; i < 200 && !server.isLeader; i++) await new Promise((r) => setTimeout(r, 10));
   expect(server.isLeader).toBe(true);
-  return { server, kv, lease };
+  return { server, kv, lease, cluster };
 }
 
 afterEach(async () => {
@@ -157,5 +159,48 @@ describe("EtcdServer (one member, in process)", () => {
     expect(after.header?.revision).toBe(before + 1n);
     const ttl = await lease.leaseTimeToLive({ ID: granted.ID });
     expect(ttl.TTL).toBe(-1n);
+  });
+
+  it("applies membership changes back to back while a learner that never started exists", async () => {
+    // Adding a member makes the apply take a raft snapshot; raft must already count that conf change as
+    // applied when the next one is proposed, or it refuses it silently and the proposer times out.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-ts-server-"));
+    const { server, cluster } = await startServer(dir);
+    const self = (await cluster.memberList({})).members[0];
+    expect(self?.ID).toBe(server.memberId);
+    const learnerUrl = "http://127.0.0.1:1"; // never started, never reachable
+    const started = Date.now();
+    for (let round = 0; round < 3; round++) {
+      const added = await cluster.memberAdd({ peerURLs: [learnerUrl], isLearner: true });
+      const learnerId = added.member?.ID ?? 0n;
+      expect(added.members).toHaveLength(2);
+      const updated = await cluster.memberUpdate({ ID: learnerId, peerURLs: ["http://127.0.0.1:2"] });
+      expect(updated.members.find((m) => m.ID === learnerId)?.peerURLs).toEqual(["http://127.0.0.1:2"]);
+      await cluster.memberUpdate({ ID: server.memberId, peerURLs: self?.peerURLs ?? [] });
+      const removed = await cluster.memberRemove({ ID: learnerId });
+      expect(removed.members.map((m) => m.ID)).toEqual([server.memberId]);
+    }
+    // Each change applies at once (a refused one would wait out the 5 s request timeout).
+    expect(Date.now() - started).toBeLessThan(4000);
+    // The removed members' markers go to etcd's members_removed bucket of a snapshot, not into members.
+    const maintenance = createClient(
+      Maintenance,
+      createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.clientPorts[0]}` }),
+    );
+    let bytes = 0;
+    for await (const chunk of maintenance.snapshot({})) bytes += chunk.blob.length;
+    expect(bytes).toBeGreaterThan(0);
+  });
+
+  it("refuses to promote a learner that never started as not in sync, before the started-members check", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-ts-server-"));
+    const { cluster } = await startServer(dir);
+    const added = await cluster.memberAdd({ peerURLs: ["http://127.0.0.1:1"], isLearner: true });
+    const promote = await cluster.memberPromote({ ID: added.member?.ID ?? 0n }).catch((err: unknown) => err);
+    expect(promote).toBeInstanceOf(ConnectError);
+    expect((promote as ConnectError).code).toBe(Code.FailedPrecondition);
+    expect((promote as ConnectError).rawMessage).toBe(
+      "etcdserver: can only promote a learner member which is in sync with leader",
+    );
   });
 });

@@ -94,6 +94,8 @@ import {
   memberIdOf,
   memberKey,
   parseInitialCluster,
+  removedMemberId,
+  removedMemberKey,
 } from "./membership.js";
 import { instrumentService, ServerMetrics } from "./metrics.js";
 import { fetchClusterInfo } from "./peer/cluster-info.js";
@@ -118,18 +120,10 @@ const maxEntriesPerBackendWrite = 1024;
 
 /** How long every voter must have been connected before a membership change (etcd's HealthInterval). */
 const healthIntervalMs = 5000;
+/** How often a membership change checks whether raft has caught up with what this member applied. */
+const raftAppliedPollMs = 5;
 /** A learner may be promoted once its log reaches this fraction of the leader's. */
 const learnerReadyPercent = 0.9;
-/** The first byte of a removed member's key in the members sublevel (member keys are 8 bytes). */
-const removedMarker = 0x72; // "r"
-
-function removedKey(id: bigint): Uint8Array {
-  const key = new Uint8Array(9);
-  key[0] = removedMarker;
-  new DataView(key.buffer).setBigUint64(1, id, false);
-  return key;
-}
-
 function sameUrlSet(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && [...a].sort().join(",") === [...b].sort().join(",");
 }
@@ -552,11 +546,12 @@ export class EtcdServer implements EtcdApi {
     this.#removed.clear();
     for await (const [key, value] of this.#backend.sublevel("members").iterator()) {
       const k = key as Uint8Array;
-      if (k.length === 8) {
+      const removed = removedMemberId(k);
+      if (removed !== undefined) {
+        this.#removed.add(removed);
+      } else if (k.length === 8) {
         const member = decodeMember(value as Uint8Array);
         this.#members.set(member.id, member);
-      } else if (k.length === 9 && k[0] === removedMarker) {
-        this.#removed.add(new DataView(k.buffer, k.byteOffset + 1, 8).getBigUint64(0, false));
       }
     }
     if (this.#members.size === 0) for (const [id, member] of this.#joinMembers) this.#members.set(id, member);
@@ -1238,7 +1233,7 @@ export class EtcdServer implements EtcdApi {
           this.#removed.add(cc.nodeId);
           if (fresh) {
             members.del(memberKey(cc.nodeId));
-            members.put(removedKey(cc.nodeId), new Uint8Array());
+            members.put(removedMemberKey(cc.nodeId), new Uint8Array());
           }
           break;
         case ConfChangeType.UpdateNode: {
@@ -1638,6 +1633,8 @@ export class EtcdServer implements EtcdApi {
     member: MemberInfo | undefined,
   ): Promise<MemberInfo[]> {
     this.#checkLive(undefined);
+    const deadlineMs = Date.now() + this.#requestTimeoutMs();
+    await this.#raftAppliedCaughtUp(deadlineMs);
     const id = this.#ids.next();
     const result = this.#wait.register(id);
     if (result === undefined) throw errors.tooManyRequests();
@@ -1652,13 +1649,32 @@ export class EtcdServer implements EtcdApi {
       this.#wait.fail(id, this.#leader === 0n ? errors.noLeader() : errors.timeout());
       if (!(err instanceof ProposalDroppedError)) throw err;
     }
-    const timer = setTimeout(() => this.#wait.fail(id, errors.timeout()), this.#requestTimeoutMs());
+    const timer = setTimeout(
+      () => this.#wait.fail(id, errors.timeout()),
+      Math.max(0, deadlineMs - Date.now()),
+    );
     try {
       const applied = await result;
       if (applied.error !== undefined) throw applied.error;
       return applied.response as MemberInfo[];
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /**
+   * raftAppliedCaughtUp waits (bounded by `deadlineMs`) until raft counts as applied every entry this member
+   * applied. Raft allows one unapplied conf change at a time and silently turns a second into an empty entry
+   * (as etcd's raft does), so that proposer would wait out the request timeout. Raft learns what was applied
+   * only at advance(), after the whole Ready's apply, and the apply of an added member goes on to take a raft
+   * snapshot (several fsyncs) after its proposer was answered: a client's next membership change arrives in
+   * that window. etcd's raft loop advances before its apply finishes, so it never sees this.
+   */
+  async #raftAppliedCaughtUp(deadlineMs: number): Promise<void> {
+    while (this.#raft.rawNode.status().applied < this.#applied.value) {
+      if (Date.now() > deadlineMs) throw errors.timeout();
+      this.#checkLive(undefined);
+      await new Promise((resolve) => setTimeout(resolve, raftAppliedPollMs));
     }
   }
 
@@ -1779,17 +1795,19 @@ export class EtcdServer implements EtcdApi {
     const member = this.#members.get(id);
     if (member === undefined) throw errors.memberNotFound();
     if (!member.isLearner) throw new EtcdError("etcdserver: can only promote a learner member");
-    if (this.config.strictReconfigCheck) {
-      const { voters, started } = this.#startedVoters();
-      if (started + (member.name === "" ? 0 : 1) < Math.floor((voters + 1) / 2) + 1) {
-        throw new EtcdError("etcdserver: re-configuration failed due to not enough started members");
-      }
-    }
+    // Readiness first, then the strict reconfiguration check, in etcd's order (mayPromoteMember): a learner
+    // that never started is reported as not in sync, not as "not enough started members".
     const progress = this.#raft.rawNode.status().progress;
     const leaderMatch = progress.get(this.#memberId)?.match ?? 0;
     const learnerMatch = progress.get(id)?.match ?? 0;
     if (learnerMatch < leaderMatch * learnerReadyPercent) {
       throw new EtcdError("etcdserver: can only promote a learner member which is in sync with leader");
+    }
+    if (this.config.strictReconfigCheck) {
+      const { voters, started } = this.#startedVoters();
+      if (started + (member.name === "" ? 0 : 1) < Math.floor((voters + 1) / 2) + 1) {
+        throw new EtcdError("etcdserver: re-configuration failed due to not enough started members");
+      }
     }
     await this.#proposeConfChange(ConfChangeType.AddNode, id, { ...member, isLearner: false });
   }

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { clusterIdOf, decodeMember, encodeMember, memberIdOf, parseInitialCluster } from "./membership.js";
+import {
+  clusterIdOf,
+  decodeMember,
+  encodeMember,
+  memberIdOf,
+  memberKey,
+  parseInitialCluster,
+  removedMemberId,
+  removedMemberKey,
+} from "./membership.js";
 
 describe("membership ids", () => {
   it("derives a stable member id from peer URLs and token, independent of URL order", () => {
@@ -37,5 +46,21 @@ describe("membership ids", () => {
       isLearner: true,
     };
     expect(decodeMember(encodeMember(member))).toEqual(member);
+  });
+});
+
+describe("member keys", () => {
+  it("tells a removed member's marker from a member's key in the shared sublevel", () => {
+    const id = 0x8e9e05c52164694dn;
+    expect(removedMemberId(removedMemberKey(id))).toBe(id);
+    expect(removedMemberId(memberKey(id))).toBeUndefined();
+    // A 9-byte key is a marker only with its leading "r".
+    const other = removedMemberKey(id);
+    other[0] = 0;
+    expect(removedMemberId(other)).toBeUndefined();
+    // Read back from a larger buffer (LevelDB hands out views).
+    const view = new Uint8Array(20);
+    view.set(removedMemberKey(id), 5);
+    expect(removedMemberId(view.subarray(5, 14))).toBe(id);
   });
 });

@@ -102,3 +102,23 @@ export function memberKey(id: bigint): Uint8Array {
   new DataView(key.buffer).setBigUint64(0, id, false);
   return key;
 }
+
+/** The first byte of a removed member's key in the members sublevel (member keys are 8 bytes, these 9). */
+const removedMarker = 0x72; // "r"
+
+/**
+ * removedMemberKey is the backend key that records a removed member (empty value; its id never comes back).
+ * It shares the members sublevel with memberKey's keys: readers tell them apart with removedMemberId.
+ */
+export function removedMemberKey(id: bigint): Uint8Array {
+  const key = new Uint8Array(9);
+  key[0] = removedMarker;
+  new DataView(key.buffer).setBigUint64(1, id, false);
+  return key;
+}
+
+/** removedMemberId is the id a removedMemberKey records, or undefined for any other key. */
+export function removedMemberId(key: Uint8Array): bigint | undefined {
+  if (key.length !== 9 || key[0] !== removedMarker) return undefined;
+  return new DataView(key.buffer, key.byteOffset + 1, 8).getBigUint64(0, false);
+}

@@ -1,5 +1,5 @@
 import { assert } from "../assert.js";
-import { decodeMember } from "../membership.js";
+import { decodeMember, removedMemberId } from "../membership.js";
 
 /** A bucket of etcd's bbolt backend: its name and its entries, both sorted bytewise. */
 export interface Bucket {
@@ -105,9 +105,18 @@ export async function etcdBuckets(read: SublevelEntries, clusterVersion: string)
     }),
   );
 
+  // The members sublevel holds both the members and the markers of removed ones (etcd's members_removed:
+  // the id in hex -> "removed").
+  const memberEntries: Array<[Uint8Array, Uint8Array]> = [];
+  const removed: Array<[Uint8Array, Uint8Array]> = [];
+  for (const [key, value] of await read("members")) {
+    const removedId = removedMemberId(key);
+    if (removedId === undefined) memberEntries.push([key, value]);
+    else removed.push([utf8.encode(removedId.toString(16)), utf8.encode("removed")]);
+  }
   add(
     "members",
-    (await read("members")).map(([, value]) => {
+    memberEntries.map(([, value]) => {
       const member = decodeMember(value);
       const json: Record<string, unknown> = {
         id: Number(member.id), // etcd writes the id as a JSON number
@@ -119,7 +128,7 @@ export async function etcdBuckets(read: SublevelEntries, clusterVersion: string)
       return [utf8.encode(member.id.toString(16)), utf8.encode(JSON.stringify(json))];
     }),
   );
-  add("members_removed", []);
+  add("members_removed", removed);
   add("cluster", [[utf8.encode("clusterVersion"), utf8.encode(clusterVersion)]]);
 
   const alarms: Array<[Uint8Array, Uint8Array]> = [];
