@@ -6,5 +6,7 @@ export default defineConfig({
     include: ["src/**/*.test.ts"],
     testTimeout: 180_000,
     hookTimeout: 60_000,
+    // Runs start real clusters: one file at a time keeps them from fighting over 2 cores.
+    fileParallelism: false,
   },
 });

@@ -1,0 +1,176 @@
+import { Command, InvalidArgumentError } from "commander";
+import { runCampaign } from "./campaign.js";
+import type { Target } from "./cluster/cluster.js";
+import { UsageError } from "./errors.js";
+import { type FaultKind, faultKinds } from "./faults/faults.js";
+import { runFuzz } from "./fuzz/api-fuzz.js";
+import { defaultRunOptions, type RunResult } from "./run.js";
+
+const integer = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new InvalidArgumentError(`--${name} takes a non-negative integer`);
+  return n;
+};
+
+/** parseDuration reads "30m", "90s", "2h" or plain milliseconds. */
+export function parseDuration(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (match === null) throw new InvalidArgumentError(`bad duration ${JSON.stringify(value)} (e.g. 30m, 90s)`);
+  const n = Number(match[1]);
+  const unit = match[2] ?? "ms";
+  return n * (unit === "h" ? 3_600_000 : unit === "m" ? 60_000 : unit === "s" ? 1000 : 1);
+}
+
+function parseFaults(value: string): FaultKind[] {
+  const names = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  for (const name of names) {
+    if (!faultKinds.includes(name as FaultKind)) {
+      throw new InvalidArgumentError(`unknown fault ${name}; known: ${faultKinds.join(", ")}`);
+    }
+  }
+  return names as FaultKind[];
+}
+
+const describeRun = (r: RunResult, index: number, total: string) =>
+  `run ${index + 1}/${total} ${r.target} ${r.fault?.kind ?? "?"} seed ${r.seed}: ${r.violations.length > 0 ? "VIOLATIONS" : r.livenessViolations.length > 0 ? "SLOW RECOVERY" : "ok"} ` +
+  `${r.operationsChecked} ops checked (${r.requests} requests), ${r.watchEvents} watch events, ` +
+  `health ${r.healthMs === undefined ? "-" : `${r.healthMs.toFixed(0)} ms`}, ${(r.durationMs / 1000).toFixed(1)} s ` +
+  `(${Object.entries(r.phasesMs)
+    .map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)}`)
+    .join(", ")})` +
+  `${r.fault === undefined ? "" : ` [${r.fault.description}]`}` +
+  r.violations.map((v) => `\n    ! ${v}`).join("") +
+  r.livenessViolations.map((v) => `\n    ~ ${v}`).join("") +
+  (r.reportPath === undefined ? "" : `\n    report: ${r.reportPath}`);
+
+/** runCli is the etcd-ts-robustness command line; returns the exit code. */
+export async function runCli(
+  argv: readonly string[],
+  out: (line: string) => void = console.log,
+): Promise<number> {
+  let exitCode = 0;
+  const program = new Command("etcd-ts-robustness")
+    .description("fault injection against etcd-ts (or etcd) clusters, histories checked for linearizability")
+    .exitOverride();
+  program
+    .command("run", { isDefault: true })
+    .description("single-fault runs on fresh clusters")
+    .option("--target <target>", "etcd-ts or etcd (the reference, /usr/bin/etcd)", "etcd-ts")
+    .option("--binary <path>", "member binary (default: apps/server/dist/main.js, or /usr/bin/etcd)")
+    .option("--members <n>", "cluster size (3 or 5)", integer("members"), defaultRunOptions.members)
+    .option("--runs <n>", "number of runs (default: one per fault kind)", integer("runs"))
+    .option("--soak <duration>", "keep running for this long (e.g. 30m)", parseDuration)
+    .option("--faults <list>", `comma-separated faults (${faultKinds.join(", ")})`, parseFaults)
+    .option("--seed <n>", "seed of the first run (run i uses seed + i)", integer("seed"), 1)
+    .option(
+      "--traffic-ms <ms>",
+      "traffic before the fault and after the heal",
+      integer("traffic-ms"),
+      defaultRunOptions.trafficMs,
+    )
+    .option("--qps <n>", "target requests per second", integer("qps"), defaultRunOptions.qps)
+    .option("--clients <n>", "KV clients", integer("clients"), defaultRunOptions.clients)
+    .option("--keys <n>", "keys the traffic writes", integer("keys"), defaultRunOptions.keys)
+    .option("--watchers <n>", "watchers", integer("watchers"), defaultRunOptions.watchers)
+    .option(
+      "--request-timeout-ms <ms>",
+      "client request timeout",
+      integer("request-timeout-ms"),
+      defaultRunOptions.requestTimeoutMs,
+    )
+    .option(
+      "--heartbeat-ms <ms>",
+      "member heartbeat interval",
+      integer("heartbeat-ms"),
+      defaultRunOptions.heartbeatMs,
+    )
+    .option(
+      "--election-timeout-ms <ms>",
+      "member election timeout",
+      integer("election-timeout-ms"),
+      defaultRunOptions.electionTimeoutMs,
+    )
+    .option(
+      "--health-budget-ms <ms>",
+      "max time to full health after the heal (default 3 election timeouts)",
+      integer("health-budget-ms"),
+    )
+    .option(
+      "--report-dir <dir>",
+      "where failing runs leave history.json, report.html and logs",
+      "robustness-reports",
+    )
+    .action(async (o) => {
+      const target = o.target as Target;
+      if (target !== "etcd-ts" && target !== "etcd") throw new UsageError("--target is etcd-ts or etcd");
+      const total = o.soak === undefined ? String(o.runs ?? (o.faults ?? faultKinds).length) : "?";
+      const summary = await runCampaign({
+        base: {
+          ...defaultRunOptions,
+          target,
+          ...(o.binary === undefined ? {} : { binary: o.binary as string }),
+          members: o.members,
+          trafficMs: o.trafficMs,
+          qps: o.qps,
+          clients: o.clients,
+          keys: o.keys,
+          watchers: o.watchers,
+          requestTimeoutMs: o.requestTimeoutMs,
+          heartbeatMs: o.heartbeatMs,
+          electionTimeoutMs: o.electionTimeoutMs,
+          healthBudgetMs: o.healthBudgetMs ?? 3 * o.electionTimeoutMs,
+          reportDir: o.reportDir,
+        },
+        faults: o.faults ?? faultKinds,
+        firstSeed: o.seed,
+        ...(o.runs === undefined ? {} : { runs: o.runs as number }),
+        ...(o.soak === undefined ? {} : { soakMs: o.soak as number }),
+        onRun: (r, i) => out(describeRun(r, i, total)),
+      });
+      out(
+        `\n${summary.runs} runs, ${summary.requests} requests, ${summary.operationsChecked} operations checked, ` +
+          `${summary.watchEvents} watch events, ${summary.faultsInjected} faults injected ` +
+          `(${[...summary.byFault].map(([k, n]) => `${k} ${n}`).join(", ")}), ${summary.violations} violations, ` +
+          `${summary.livenessViolations} slow recoveries ` +
+          `in ${(summary.durationMs / 1000).toFixed(0)} s`,
+      );
+      exitCode = summary.violations + summary.livenessViolations === 0 ? 0 : 1;
+    });
+  program
+    .command("fuzz")
+    .description("random and mutated protobuf / JSON requests for every RPC against a live member")
+    .option("--target <target>", "etcd-ts or etcd", "etcd-ts")
+    .option("--binary <path>", "member binary")
+    .option("--seed <n>", "fast-check seed", integer("seed"), 1)
+    .option("--count <n>", "requests per RPC and encoding", integer("count"), 20)
+    .action(async (o) => {
+      const target = o.target as Target;
+      if (target !== "etcd-ts" && target !== "etcd") throw new UsageError("--target is etcd-ts or etcd");
+      const result = await runFuzz({
+        target,
+        seed: o.seed,
+        perMethod: o.count,
+        ...(o.binary === undefined ? {} : { binary: o.binary as string }),
+      });
+      out(
+        `${result.requests} requests over ${result.methods} RPCs: ${result.validAnswers} valid answers, ` +
+          `${result.etcdErrors} etcd errors, ${result.violations.length} violations`,
+      );
+      for (const v of result.violations) out(`  ! ${v}`);
+      exitCode = result.violations.length === 0 ? 0 : 1;
+    });
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number; message?: string };
+    if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return 0;
+    if (e.code?.startsWith("commander.")) return e.exitCode ?? 2;
+    out(`error: ${e.message ?? String(err)}`);
+    return 2;
+  }
+  return exitCode;
+}
