@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Runs start real clusters: one file at a time keeps them from fighting over 2 cores.
     fileParallelism: false,
+    // ...and at most two runs of a describe.concurrent block at once (see robustness.test.ts).
+    maxConcurrency: 2,
   },
 });

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, it } from "vitest";
 import { faultKinds } from "./faults/faults.js";
 import { defaultRunOptions, type RunResult, runOnce } from "./run.js";
 
@@ -31,10 +31,12 @@ afterAll(() => {
     fs.rmSync(reportDir, { recursive: true, force: true });
 });
 
-describe("single-fault runs against etcd-ts", () => {
+// Two runs at a time (vitest.config.ts maxConcurrency): a run mostly waits (member start-up, the fault,
+// recovery), so two clusters side by side halve the wall time on 2 cores without starving either.
+describe.concurrent("single-fault runs against etcd-ts", () => {
   for (let i = 0; i < runs; i++) {
     const fault = faultKinds[i % faultKinds.length] ?? "kill-leader";
-    it(`run ${i + 1}: ${fault}`, async () => {
+    it(`run ${i + 1}: ${fault}`, async ({ expect }) => {
       const result = await runOnce({
         ...defaultRunOptions,
         trafficMs: 600,

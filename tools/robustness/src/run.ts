@@ -104,6 +104,12 @@ export async function runOnce(options: RunOptions): Promise<RunResult> {
     phasesMs[name] = (phasesMs[name] ?? 0) + (t - phaseStart);
     phaseStart = t;
   };
+  // A member that exited on its own (not killed by a fault) is a violation, even if a fault restarted it.
+  const collectCrashes = () => {
+    for (const m of cluster?.members ?? []) {
+      violations.push(...m.crashes.splice(0).map((c) => `member crashed: ${c}`));
+    }
+  };
   try {
     for (let attempt = 1; cluster === undefined; attempt++) {
       try {
@@ -229,6 +235,7 @@ export async function runOnce(options: RunOptions): Promise<RunResult> {
     verdict = report.verdict;
     phase("check");
     if (report.verdict === "unknown") violations.push("linearizability check timed out (unknown)");
+    collectCrashes();
     if (violations.length + livenessViolations.length > 0 && options.reportDir !== undefined) {
       const dir = path.join(options.reportDir, `${options.target}-${options.fault}-${options.seed}`);
       fs.mkdirSync(dir, { recursive: true });
@@ -253,6 +260,7 @@ export async function runOnce(options: RunOptions): Promise<RunResult> {
     if (traffic !== undefined) await traffic.stop().catch(() => undefined);
     await Promise.all(watchers.map((w) => w.stop().catch(() => undefined)));
   } finally {
+    collectCrashes();
     phase("other");
     await cluster?.stop();
     fs.rmSync(baseDir, { recursive: true, force: true });

@@ -42,6 +42,8 @@ export interface Member {
   stopped: boolean;
   output: string;
   client: EtcdClient;
+  /** crashes records each exit the harness did not cause (exit code or signal, and the output tail). */
+  crashes: string[];
 }
 
 /** defaultEtcdTsBinary finds apps/server/dist/main.js through the @etcd-ts/server-app dependency. */
@@ -123,6 +125,7 @@ export class RobustnessCluster {
       stopped: false,
       output: "",
       client: new EtcdClient(clientUrl),
+      crashes: [],
     };
   }
 
@@ -180,6 +183,12 @@ export class RobustnessCluster {
     };
     child.stdout?.on("data", append);
     child.stderr?.on("data", append);
+    child.once("exit", (code, signal) => {
+      // kill() forgets the process before it signals it: still ours here means nobody asked it to exit.
+      if (member.process === child) {
+        member.crashes.push(`${member.name} exited (${signal ?? code}):\n${member.output.slice(-3000)}`);
+      }
+    });
   }
 
   /** running lists members whose process is up (stopped ones included). */
@@ -229,7 +238,18 @@ export class RobustnessCluster {
    */
   async replace(member: Member): Promise<void> {
     const others = this.members.filter((m) => m !== member);
-    const oldId = await this.memberId(member);
+    let oldId = 0n;
+    await retryMembership(others, async (c) => {
+      const list = await c.cluster.memberList({}, { timeoutMs: 3000 });
+      oldId = list.members.find((m) => m.name === member.name)?.ID ?? 0n;
+      if (oldId === 0n) throw new ClusterError(`member ${member.name} is not in the member list`);
+    });
+    // A member that died on its own is a finding, not something the replace should hide.
+    if (member.process !== undefined && member.process.exitCode !== null) {
+      throw new ClusterError(
+        `member ${member.name} exited (${member.process.exitCode}):\n${member.output.slice(-3000)}`,
+      );
+    }
     await this.kill(member);
     fs.rmSync(member.dataDir, { recursive: true, force: true });
     const peerUrl = `http://127.0.0.1:${member.proxy.port}`;

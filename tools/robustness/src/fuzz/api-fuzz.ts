@@ -181,9 +181,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
             if (ok) validAnswers++;
             else noteError(`${id} typed #${i}`, code, message);
           });
-          requests++;
           const mutated = mutateBytes(toBinary(method.input, create(method.input, init as never)), rng);
           if (method.methodKind === "unary") {
+            requests++;
             try {
               const answer = await raw.call(`/${id}`, mutated, 10_000);
               if (answer.grpcStatus === 0) {
