@@ -216,7 +216,11 @@ export async function execute(root: CommandSpec, argv: readonly string[], io: Io
   }
   let session: Session | undefined;
   try {
-    applyEnv(GLOBAL_FLAGS, parsed.values, parsed.changed, io.env, io.stderr);
+    // etcdctl reads the environment into the command's inherited flags: the globals and its parents' persistent
+    // flags (endpoint's --cluster); watch declares its two variables so that they are not warned about.
+    const inherited = [...GLOBAL_FLAGS, ...path.slice(0, -1).flatMap((c) => c.persistentFlags ?? [])];
+    const silenced = cmd.name === "watch" ? ["ETCDCTL_WATCH_KEY", "ETCDCTL_WATCH_RANGE_END"] : [];
+    applyEnv(inherited, parsed.values, parsed.changed, io.env, io.stderr, silenced);
     session = new Session(io, resolveGlobals(parsed.values));
     await cmd.run({
       session,

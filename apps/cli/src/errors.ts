@@ -44,3 +44,21 @@ export class UsageError extends Error {
 export function badArgs(message: string): ExitError {
   return new ExitError(ExitCode.badArgs, message);
 }
+
+const GO_ERRNO_TEXT: Record<string, string> = {
+  ENOENT: "no such file or directory",
+  EACCES: "permission denied",
+  EISDIR: "is a directory",
+  ENOTDIR: "not a directory",
+};
+
+/**
+ * goPathErrorText is the text of Go's *os.PathError for a file that could not be read whole
+ * ("open /x: no such file or directory", "read /tmp: is a directory"), which etcdctl prints as it is.
+ */
+export function goPathErrorText(path: string, err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code ?? "";
+  const why = GO_ERRNO_TEXT[code];
+  if (why === undefined) return (err as Error).message;
+  return `${code === "EISDIR" ? "read" : "open"} ${path}: ${why}`;
+}

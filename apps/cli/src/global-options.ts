@@ -3,7 +3,7 @@
  * settings the commands use.
  */
 import { readFileSync } from "node:fs";
-import { ExitCode, ExitError } from "./errors.js";
+import { ExitCode, ExitError, goPathErrorText, UsageError } from "./errors.js";
 import type { FlagSpec, FlagValue } from "./flag-set.js";
 import { parseFlags } from "./flag-set.js";
 import { capnslogLine } from "./zap-log.js";
@@ -128,8 +128,14 @@ function envName(flag: string): string {
 }
 
 /**
- * applyEnv fills flags not given on the command line from ETCDCTL_* variables, as etcdctl's
- * SetPflagsFromEnv does: a variable shadowed by its flag is fatal, an unknown ETCDCTL_* variable is a warning.
+ * applyEnv fills flags not given on the command line from ETCDCTL_* variables, as etcd 3.4's
+ * pkg/flags.SetPflagsFromEnv does for a command's inherited flags (`specs`):
+ * - a non-empty variable sets its flag unless the flag was given; a value the flag rejects is ignored (etcdctl
+ *   drops SetPflagsFromEnv's error), so the flag keeps its default;
+ * - then, in environment order, a variable whose flag was given on the command line is fatal (even when
+ *   empty), and any other unused ETCDCTL_* variable is a warning. `silenced` variables are neither (etcdctl's
+ *   watch declares ETCDCTL_WATCH_KEY and ETCDCTL_WATCH_RANGE_END this way); ETCDCTL_API never reaches this
+ *   check in etcdctl (its main unsets it).
  * `stderr` receives the log lines.
  */
 export function applyEnv(
@@ -138,31 +144,36 @@ export function applyEnv(
   changed: ReadonlySet<string>,
   env: NodeJS.ProcessEnv,
   stderr: (s: string) => void,
+  silenced: readonly string[] = [],
 ): void {
-  const known = new Set(specs.map((s) => envName(s.name)));
+  const used = new Set<string>(["ETCDCTL_API"]);
+  const shadowed = new Set<string>();
   for (const spec of specs) {
-    const raw = env[envName(spec.name)];
-    if (raw === undefined || raw === "") continue;
+    const key = envName(spec.name);
     if (changed.has(spec.name)) {
+      shadowed.add(key);
+      continue;
+    }
+    const raw = env[key];
+    if (raw === undefined || raw === "") continue;
+    used.add(key);
+    try {
+      values.set(spec.name, parseFlags(specs, [`--${spec.name}=${raw}`]).values.get(spec.name) as FlagValue);
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+    }
+  }
+  for (const name of silenced) used.add(name);
+  for (const [k, v] of Object.entries(env)) {
+    if (used.has(k)) continue;
+    if (shadowed.has(k)) {
       stderr(
-        `${capnslogLine("C", "pkg/flags", `conflicting environment variable "${envName(spec.name)}" is shadowed by corresponding command-line flag (either unset environment variable or disable flag)`)}\n`,
+        `${capnslogLine("C", "pkg/flags", `conflicting environment variable "${k}" is shadowed by corresponding command-line flag (either unset environment variable or disable flag)`)}\n`,
       );
       throw new ExitError(ExitCode.error, "");
     }
-    const parsed = parseFlags(specs, [`--${spec.name}=${raw}`]);
-    values.set(spec.name, parsed.values.get(spec.name) as FlagValue);
-  }
-  for (const [k, v] of Object.entries(env)) {
-    if (
-      !k.startsWith("ETCDCTL_") ||
-      known.has(k) ||
-      k === "ETCDCTL_API" ||
-      k === "ETCDCTL_WATCH_KEY" ||
-      k === "ETCDCTL_WATCH_RANGE_END"
-    ) {
-      continue;
-    }
-    stderr(`${capnslogLine("W", "pkg/flags", `unrecognized environment variable ${k}=${v ?? ""}`)}\n`);
+    if (k.startsWith("ETCDCTL_"))
+      stderr(`${capnslogLine("W", "pkg/flags", `unrecognized environment variable ${k}=${v ?? ""}`)}\n`);
   }
 }
 
@@ -178,7 +189,7 @@ export function resolveGlobals(values: ReadonlyMap<string, FlagValue>): GlobalOp
     try {
       return readFileSync(path, "utf8");
     } catch (err) {
-      throw new ExitError(ExitCode.badArgs, (err as Error).message);
+      throw new ExitError(ExitCode.badArgs, goPathErrorText(path, err));
     }
   };
   const options: GlobalOptions = {

@@ -30,8 +30,8 @@ export function keyRange(args: string[], prefix: boolean, fromKey: boolean, what
     throw badArgs("`--prefix` and `--from-key` cannot be set at the same time, choose one");
   const key = utf8(args[0] as string);
   if (args.length === 2) {
-    if (prefix) throw badArgs("too many arguments, only accept one argument when `--prefix` is set.");
-    if (fromKey) throw badArgs("too many arguments, only accept one argument when `--from-key` is set.");
+    if (prefix || fromKey)
+      throw badArgs("too many arguments, only accept one argument when `--prefix` or `--from-key` is set");
     return { key, rangeEnd: utf8(args[1] as string) };
   }
   if (prefix) return key.length === 0 ? { key: ZERO, rangeEnd: ZERO } : { key, rangeEnd: prefixEnd(key) };

@@ -26,7 +26,7 @@ export function fieldsHeader(session: Session, h: ResponseHeader | undefined): v
 /** fieldsKV prints a key-value pair in the fields format; `prefix` is "Prev" for previous values. */
 export function fieldsKV(session: Session, kv: KeyValue, prefix = ""): void {
   session.out(
-    `"${prefix}Key" : ${goQuote(kv.key)}\n"CreateRevision" : ${kv.createRevision}\n"ModRevision" : ${kv.modRevision}\n"Version" : ${kv.version}\n"Value" : ${goQuote(kv.value)}\n"Lease" : ${kv.lease}\n`,
+    `"${prefix}Key" : ${goQuote(kv.key)}\n"${prefix}CreateRevision" : ${kv.createRevision}\n"${prefix}ModRevision" : ${kv.modRevision}\n"${prefix}Version" : ${kv.version}\n"${prefix}Value" : ${goQuote(kv.value)}\n"${prefix}Lease" : ${kv.lease}\n`,
   );
 }
 

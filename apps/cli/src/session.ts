@@ -4,7 +4,7 @@
  * token in the `token` header, and a zap "retrying of unary invoker failed" warning on stderr when a call fails.
  */
 import { randomUUID } from "node:crypto";
-import { EtcdClient } from "@etcd-ts/client";
+import { EndpointUnavailableError, EtcdClient } from "@etcd-ts/client";
 import { Auth } from "@etcd-ts/proto/etcdserverpb";
 import { ExitCode, ExitError } from "./errors.js";
 import type { GlobalOptions } from "./global-options.js";
@@ -35,6 +35,11 @@ export interface UnaryOptions {
   safe?: boolean;
   /** endpoint pins the call to one member ("host:port" or URL). */
   endpoint?: string;
+  /**
+   * ownClient says that etcdctl reaches `endpoint` through a client of its own (endpoint health), not by
+   * dialling it directly (Maintenance calls): it changes how an unreachable endpoint is reported.
+   */
+  ownClient?: boolean;
   /** timeoutMs replaces the command timeout (0: no deadline). */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -50,6 +55,43 @@ export class CallFailed extends Error {
     this.failure = failure;
     this.name = "CallFailed";
   }
+}
+
+/** CLIENTV3_MAX_RETRIES is clientv3 3.4's defaultUnaryMaxRetries. */
+const CLIENTV3_MAX_RETRIES = 100;
+
+/** hostPort strips an endpoint's scheme. */
+function hostPort(endpoint: string): string {
+  return endpoint.replace(/^[a-z]+:\/\//, "");
+}
+
+/** sleepUntil waits until `deadline` (ms since the epoch) or until `signal` aborts. */
+function sleepUntil(deadline: number, signal: AbortSignal | undefined): Promise<void> {
+  const ms = deadline - Date.now();
+  if (ms <= 0 || signal?.aborted === true) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/**
+ * unreachableFailure is what clientv3 reports when no connection could be made before the deadline: the
+ * balancer's last error. A call pinned to one endpoint (Maintenance on a given member) dials it directly and
+ * names the dial error; otherwise every sub-connection is in TransientFailure.
+ */
+function unreachableFailure(err: EndpointUnavailableError, pinned: string | undefined): RpcFailure {
+  const refused = /ECONNREFUSED/.test(String(err.message)) || /ECONNREFUSED/.test(String(err.cause));
+  const desc =
+    pinned !== undefined && refused
+      ? `latest balancer error: connection error: desc = "transport: Error while dialing dial tcp ${hostPort(pinned)}: connect: connection refused"`
+      : "latest balancer error: all SubConns are in TransientFailure";
+  return { code: Code.DeadlineExceeded, desc, fromServer: false };
 }
 
 /** Session is the per-run state shared by the commands. */
@@ -83,10 +125,10 @@ export class Session {
   }
 
   /** logRetryWarning writes clientv3's warning for a failed unary call. */
-  logRetryWarning(failure: RpcFailure, endpoint?: string): void {
+  logRetryWarning(failure: RpcFailure, endpoint?: string, target?: string): void {
     this.err(
       `${zapLine("warn", "clientv3/retry_interceptor.go:62", "retrying of unary invoker failed", [
-        ["target", this.target(endpoint)],
+        ["target", target ?? this.target(endpoint)],
         ["attempt", 0],
         ["error", grpcStatusText(failure)],
       ])}\n`,
@@ -103,6 +145,8 @@ export class Session {
       // etcd answers PINGs more often than every 5 s with GOAWAY ENHANCE_YOUR_CALM, so --keepalive-time is
       // not used as the PING interval; the client's (longer) default is kept.
       keepAliveTimeoutMs: this.globals.keepAliveTimeoutMs,
+      // clientv3 3.4 retries a call up to 100 times (and waits for a connection until the deadline).
+      retry: { maxAttempts: CLIENTV3_MAX_RETRIES },
       ...(tls === undefined ? {} : { tls }),
     });
     if (other !== undefined) {
@@ -168,6 +212,7 @@ export class Session {
   ): Promise<R> {
     const client = options.client ?? (await this.connect());
     const timeoutMs = options.timeoutMs ?? this.globals.commandTimeoutMs;
+    const deadline = Date.now() + timeoutMs;
     try {
       return await client.connection.unary(
         options.safe ?? false,
@@ -180,7 +225,18 @@ export class Session {
           call(endpoint, options.client === undefined ? this.withToken(callOptions) : callOptions),
       );
     } catch (thrown) {
-      const failure = toRpcFailure(thrown);
+      let failure = toRpcFailure(thrown);
+      if (thrown instanceof EndpointUnavailableError && timeoutMs > 0) {
+        // No endpoint would take a connection. gRPC-go waits for one until the deadline and then reports the
+        // balancer's last error; the client gave up one backoff early, so wait out the rest.
+        await sleepUntil(deadline, options.signal);
+        const dialled = options.ownClient === true ? undefined : options.endpoint;
+        failure = unreachableFailure(thrown, dialled);
+        if (dialled !== undefined) {
+          this.logRetryWarning(failure, dialled, `passthrough:///${hostPort(dialled)}`);
+          throw new CallFailed(failure);
+        }
+      }
       if (failure.code !== Code.Canceled) this.logRetryWarning(failure, options.endpoint);
       throw new CallFailed(failure);
     }

@@ -39,6 +39,11 @@ export interface Step {
   note?: string;
   /** registerId names a capture holding a hex id (a new member) that the normaliser should replace. */
   registerId?: string;
+  /**
+   * canonical rewrites both normalised stdouts before they are compared, for output whose order or content
+   * depends on the server's random ids (etcd lists members sorted by id).
+   */
+  canonical?: (stdout: string) => string;
 }
 
 interface Outcome {
@@ -189,7 +194,8 @@ async function runStep(step: Step, side: Side): Promise<Outcome | undefined> {
 
 function render(o: Outcome, step: Step): string {
   const sortIf = (s: string) => (step.sortLines === true ? s.split("\n").sort().join("\n") : s);
-  return `[exit ${o.exit}]\n${sortIf(o.stdout)}\n[stderr]\n${sortIf(o.stderr)}`;
+  const stdout = step.canonical === undefined ? o.stdout : step.canonical(o.stdout);
+  return `[exit ${o.exit}]\n${sortIf(stdout)}\n[stderr]\n${sortIf(o.stderr)}`;
 }
 
 async function factsOf(server: RunningServer, runDir: string): Promise<unknown> {

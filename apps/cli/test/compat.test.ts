@@ -12,7 +12,7 @@ import { extraSteps } from "./extra-steps.js";
 const only = process.env.COMPAT_ONLY === undefined ? undefined : new RegExp(process.env.COMPAT_ONLY);
 
 describe("etcdctl-ts against Debian etcdctl 3.4 on real etcd 3.4", () => {
-  it("prints the same for every step", { timeout: 400_000 }, async () => {
+  it("prints the same for every step", { timeout: 900_000 }, async () => {
     let steps: Step[] = [...(compatSteps as Step[]), ...extraSteps];
     if (only !== undefined) steps = steps.filter((s) => only.test(JSON.stringify(s)));
     const result = await runCompat(steps, (l) => process.stderr.write(`${l}\n`));

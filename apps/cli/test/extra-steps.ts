@@ -7,6 +7,23 @@ import type { Step } from "./compat-harness.js";
 
 const MEMBER = /Member ([0-9a-f]+) added/;
 
+/** sortInitialCluster orders the name=url items of ETCD_INITIAL_CLUSTER (etcd lists members by random id). */
+function sortInitialCluster(out: string): string {
+  return out.replace(/ETCD_INITIAL_CLUSTER="([^"]*)"/, (_, list: string) => {
+    return `ETCD_INITIAL_CLUSTER="${list.split(",").sort().join(",")}"`;
+  });
+}
+
+/** sortMembersJson orders the member objects of `member list -w json` (etcd lists them by random id). */
+function sortMembersJson(out: string): string {
+  return out.replace(/"members":\[(.*)\]/, (_, list: string) => {
+    return `"members":[${list
+      .split(/,(?=\{"ID")/)
+      .sort()
+      .join(",")}]`;
+  });
+}
+
 /** extraSteps are appended to tools/compat's steps. */
 export const extraSteps: Step[] = [
   { run: "version" },
@@ -15,9 +32,10 @@ export const extraSteps: Step[] = [
     run: "member add --learner learner1 --peer-urls=http://127.0.0.1:1",
     capture: { NEWMEMBER: MEMBER },
     registerId: "NEWMEMBER",
+    canonical: sortInitialCluster,
   },
   { run: "member list", sortLines: true },
-  { run: "member list -w json" },
+  { run: "member list -w json", canonical: sortMembersJson },
   { run: "member update {NEWMEMBER} --peer-urls=http://127.0.0.1:2" },
   { run: "member list -w table", sortLines: true },
   { run: "member promote {NEWMEMBER}", note: "a learner that never started is not in sync" },
@@ -45,7 +63,11 @@ export const extraSteps: Step[] = [
   { run: "put --prev-kv src/b 22 -w fields" },
   { run: "del --prev-kv src/b -w fields" },
   { run: "--hex get --prefix src/ -w json" },
-  { run: "endpoint hashkv -w fields", ignoreHash: "leases in the history" },
+  {
+    run: "endpoint hashkv -w fields",
+    ignoreHash: "leases in the history",
+    canonical: (out) => out.replace(/"Hash" : \d+/, '"Hash" : <HASH>'),
+  },
   { run: "alarm list -w table" },
   { run: "user list -w json" },
   { run: "role list -w json" },

@@ -4,8 +4,6 @@ import { prefixEnd } from "@etcd-ts/client";
 import { type Permission, Permission_Type } from "@etcd-ts/proto/authpb";
 import {
   Auth,
-  AuthDisableResponseSchema,
-  AuthEnableResponseSchema,
   AuthRoleAddResponseSchema,
   AuthRoleDeleteResponseSchema,
   type AuthRoleGetResponse,
@@ -51,8 +49,9 @@ const authEnable: CommandSpec = {
     const s = ctx.session;
     for (;;) {
       try {
-        const r = await s.unary((ep, call) => ep.client(Auth).authEnable({}, call));
-        return show(s, AuthEnableResponseSchema, r, () => line(s, "Authentication Enabled"));
+        await s.unary((ep, call) => ep.client(Auth).authEnable({}, call));
+        // etcdctl 3.4 prints this line in every -w format.
+        return line(s, "Authentication Enabled");
       } catch (err) {
         // etcdctl creates the root role and grants it to root when only that is missing, then tries again.
         if (!(err instanceof CallFailed) || err.message !== "etcdserver: root user does not have root role")
@@ -76,10 +75,9 @@ const authDisable: CommandSpec = {
   async run(ctx) {
     if (ctx.args.length !== 0) throw badArgs("auth disable command does not accept any arguments.");
     const s = ctx.session;
-    const r = await s
-      .unary((ep, call) => ep.client(Auth).authDisable({}, call))
-      .catch((e: unknown) => failWith(e));
-    show(s, AuthDisableResponseSchema, r, () => line(s, "Authentication Disabled"));
+    await s.unary((ep, call) => ep.client(Auth).authDisable({}, call)).catch((e: unknown) => failWith(e));
+    // etcdctl 3.4 prints this line in every -w format.
+    line(s, "Authentication Disabled");
   },
 };
 
@@ -148,8 +146,8 @@ function permRange(
 ): { key: Uint8Array; rangeEnd: Uint8Array } {
   const key = utf8(args[0] as string);
   if (args.length > 1) {
-    if (prefix) throw badArgs("too many arguments, only accept one argument when `--prefix` is set.");
-    if (fromKey) throw badArgs("too many arguments, only accept one argument when `--from-key` is set.");
+    if (prefix) throw badArgs("unexpected endkey argument with --prefix flag");
+    if (fromKey) throw badArgs("unexpected endkey argument with --from-key flag");
     return { key, rangeEnd: utf8(args[1] as string) };
   }
   if (prefix && fromKey)
@@ -254,7 +252,7 @@ const roleGrant: CommandSpec = {
       );
     const [name, typeText] = ctx.args as [string, string];
     const permType = PERM_TYPES[typeText.toUpperCase()];
-    if (permType === undefined) throw badArgs(`invalid permission type ${typeText}`);
+    if (permType === undefined) throw badArgs(`invalid permission type: ${typeText}`);
     const range = permRange(ctx.args.slice(2), ctx.flag("prefix"), ctx.flag("from-key"));
     const s = ctx.session;
     const r = await s

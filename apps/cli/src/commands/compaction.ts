@@ -1,7 +1,7 @@
 /** `compaction`: discards the key history before a revision. */
 import { KV } from "@etcd-ts/proto/etcdserverpb";
 import type { CommandSpec } from "../command.js";
-import { badArgs } from "../errors.js";
+import { badArgs, ExitCode, ExitError } from "../errors.js";
 import { line } from "../output.js";
 import { failWith } from "../session.js";
 
@@ -32,7 +32,13 @@ export const compaction: CommandSpec = {
   examples: ["etcdctl-ts compaction 1234", "etcdctl-ts compaction --physical 1234"],
   async run(ctx) {
     if (ctx.args.length !== 1) throw badArgs("compaction command needs 1 argument");
-    const revision = parseGoInt(ctx.args[0] as string);
+    let revision: bigint;
+    try {
+      revision = parseGoInt(ctx.args[0] as string);
+    } catch (err) {
+      // etcdctl 3.4 exits with ExitError (1) here, not ExitBadArgs.
+      throw new ExitError(ExitCode.error, (err as Error).message);
+    }
     await ctx.session
       .unary((ep, call) => ep.client(KV).compact({ revision, physical: ctx.flag<boolean>("physical") }, call))
       .catch((err: unknown) => failWith(err));

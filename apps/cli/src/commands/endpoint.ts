@@ -31,6 +31,7 @@ async function checkHealth(s: Session, ep: string): Promise<Health> {
   try {
     await s.unary((e, call) => e.client(KV).range({ key: utf8("health") }, call), {
       endpoint: ep,
+      ownClient: true,
       safe: true,
     });
   } catch (err) {

@@ -46,8 +46,11 @@ interface WatchSpec {
   rev: bigint;
 }
 
+const BAD_ARGS_NUM = "bad number of arguments";
+
 function createRequest(spec: WatchSpec): WatchRequestInit {
-  if (spec.args.length === 0) throw badArgs("watch requires a key or prefix argument");
+  // etcdctl's parseWatchArgs: errBadArgsNum; its "too many arguments" for more than a key and a range end.
+  if (spec.args.length === 0) throw badArgs(BAD_ARGS_NUM);
   if (spec.args.length > 2) throw badArgs("too many arguments");
   const key = utf8(spec.args[0] as string);
   let rangeEnd = spec.args.length === 2 ? utf8(spec.args[1] as string) : new Uint8Array();
@@ -210,23 +213,37 @@ export const watch: CommandSpec = {
           requests.push({ requestUnion: { case: "progressRequest", value: {} } });
           continue;
         }
+        if (words.length < 2 && !s.io.env.ETCDCTL_WATCH_KEY) {
+          s.err(`Invalid command ${raw} (command type or key is not provided)\n`);
+          continue;
+        }
         if (words[0] !== "watch") {
           s.err(`Invalid command ${raw} (only support watch)\n`);
           continue;
         }
+        // As etcdctl: bad flags or argument counts end the command (exit 128); a request the arguments
+        // cannot make is reported and the next line is read.
+        let parsed: ReturnType<typeof parseFlags>;
         try {
-          const parsed = parseFlags(WATCH_FLAGS, words.slice(1));
-          const dash = parsed.argsLenAtDash;
+          parsed = parseFlags(WATCH_FLAGS, words.slice(1));
+        } catch (err) {
+          throw badArgs((err as Error).message);
+        }
+        const dash = parsed.argsLenAtDash;
+        const args = dash < 0 ? parsed.args : parsed.args.slice(0, dash);
+        if (args.length === 0 || args.length > 2)
+          throw badArgs(args.length === 0 ? BAD_ARGS_NUM : "too many arguments");
+        try {
           requests.push(
             createRequest({
-              args: dash < 0 ? parsed.args : parsed.args.slice(0, dash),
+              args,
               prefix: parsed.values.get("prefix") as boolean,
               prevKv: parsed.values.get("prev-kv") as boolean,
               rev: parsed.values.get("rev") as bigint,
             }),
           );
         } catch (err) {
-          s.err(`Invalid command: ${raw} (${(err as Error).message})\n`);
+          s.err(`Invalid command ${raw} (${(err as Error).message})\n`);
         }
       }
       throw new ExitError(ExitCode.invalidInput, "Error reading watch request line: EOF");
