@@ -8,9 +8,9 @@ import { defaultRunOptions, type RunResult, runOnce } from "./run.js";
 /**
  * The CI set: short single-fault runs against etcd-ts cycling through every fault kind (ROBUSTNESS_RUNS,
  * default 20). Safety (linearizability, watch guarantees, HashKV, no lost write, no crash) must hold in
- * every run. Recovery time is checked against a CI budget: etcd-ts followers currently need up to the
- * request timeout (7 s) to serve linearizable reads again after a leader change (see docs/robustness.md,
- * "Known issues"), so the strict "3 election timeouts" bound is reported by the CLI, not gated here.
+ * every run. Recovery time is checked against a loose CI budget (20 s: a restarted member starts in
+ * seconds on a loaded 2-core machine); the strict "3 election timeouts" bound is the CLI's default, and
+ * docs/robustness.md has the recovery times measured with it.
  */
 const runs = Number(process.env.ROBUSTNESS_RUNS ?? 20);
 const ciHealthBudgetMs = 20_000;

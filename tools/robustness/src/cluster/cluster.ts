@@ -275,10 +275,23 @@ export class RobustnessCluster {
     return status.header?.memberId ?? 0n;
   }
 
+  /** checkAlive throws when one of our running members has exited on its own (no point waiting on it). */
+  checkAlive(): void {
+    for (const m of this.running()) {
+      const child = m.process;
+      if (child !== undefined && (child.exitCode !== null || child.signalCode !== null)) {
+        throw new ClusterError(
+          `member ${m.name} exited (${child.signalCode ?? child.exitCode}):\n${m.output.slice(-3000)}`,
+        );
+      }
+    }
+  }
+
   /** leader finds the member every running member agrees leads (undefined when there is none). */
   async leader(timeoutMs = 10_000): Promise<Member | undefined> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
+      this.checkAlive();
       const live = this.running().filter((m) => !m.stopped);
       const statuses = await Promise.all(
         live.map((m) => m.client.maintenance.status({}, { timeoutMs: 1000 }).catch(() => undefined)),
@@ -337,6 +350,7 @@ export class RobustnessCluster {
     const deadline = Date.now() + timeoutMs;
     const live = this.running();
     for (;;) {
+      this.checkAlive();
       const statuses = await Promise.all(
         live.map((m) => m.client.maintenance.status({}, { timeoutMs: 2000 }).catch(() => undefined)),
       );

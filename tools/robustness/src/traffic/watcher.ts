@@ -94,7 +94,21 @@ export class Watcher {
 
   async #stream(client: EtcdClient, from: number): Promise<void> {
     const abort = this.#abort;
-    const stop = new Promise<void>((resolve) => abort.signal.addEventListener("abort", () => resolve()));
+    // One listener per stream, removed when the stream ends (a watcher may resume many times in a run).
+    let onAbort = () => {};
+    const stop = new Promise<void>((resolve) => {
+      onAbort = resolve;
+      abort.signal.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      await this.#consume(client, from, stop);
+    } finally {
+      abort.signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async #consume(client: EtcdClient, from: number, stop: Promise<void>): Promise<void> {
+    const abort = this.#abort;
     const prefix = this.prefix;
     const prefixEnd = this.prefixEnd;
     async function* requests() {
