@@ -225,7 +225,19 @@ export async function runOnce(options: RunOptions): Promise<RunResult> {
     });
     watchEvents = watchResult.events;
     violations.push(...watchResult.violations);
-    const report = checkEtcdHistory(t.history, { timeoutMs: options.checkerTimeoutMs });
+    // A watcher from revision 1 that was never compacted and reached the end saw every applied value.
+    const complete = watchers.find(
+      (w) =>
+        w.record.startRevision === 1 && w.record.compactedAt === undefined && w.lastRevision >= finalRevision,
+    );
+    const persistedValues =
+      complete === undefined
+        ? undefined
+        : new Set(complete.record.responses.flat().flatMap((e) => (e.type === "put" ? [e.kv.value] : [])));
+    const report = checkEtcdHistory(t.history, {
+      timeoutMs: options.checkerTimeoutMs,
+      ...(persistedValues === undefined ? {} : { persistedValues }),
+    });
     operationsChecked = report.operations.length;
     violations.push(...report.revisionViolations);
     for (const p of report.partitions) {

@@ -222,6 +222,26 @@ describe("hand-made histories", () => {
     expect(checkEtcdHistory(history(7)).verdict).toBe("illegal");
   });
 
+  it("drops unanswered writes the watch log says were never applied, and only those", () => {
+    const history = [
+      op(0, 0, undefined, put("a", "1"), undefined),
+      op(1, 0, undefined, put("b", "1"), undefined),
+      op(2, 5, 6, get("a"), got(3, kv("a", "1", 2))),
+    ];
+    const report = checkEtcdHistory(history, { persistedValues: new Set(["1"]) });
+    expect(report.verdict).toBe("ok");
+    expect(report.operations.length).toBe(3); // "1" was applied, by one of the two puts: neither is dropped
+    const single = [
+      op(0, 0, undefined, put("a", "x"), undefined),
+      op(1, 1, undefined, put("a", "y"), undefined),
+    ];
+    const seen = [...single, op(2, 5, 6, get("a"), got(3, kv("a", "y", 3)))];
+    expect(checkEtcdHistory(seen, { persistedValues: new Set(["y"]) }).operations.length).toBe(2);
+    expect(checkEtcdHistory(seen, { persistedValues: new Set(["y"]) }).verdict).toBe("ok");
+    // A log that misses a value which was read cannot make the history pass: the read becomes a phantom.
+    expect(checkEtcdHistory(seen, { persistedValues: new Set(["x"]) }).verdict).toBe("illegal");
+  });
+
   it("partitions by key, keeping an unanswered multi-key CAS together", () => {
     const parts = partitionHistory([
       op(0, 0, 1, put("a", "1"), putOk(1)),

@@ -34,6 +34,11 @@ export interface CheckOptions {
   readonly partition?: boolean;
   /** timeoutMs bounds the whole search; past it the verdict is "unknown" (default 120 s). */
   readonly timeoutMs?: number;
+  /**
+   * persistedValues, when known, are all the values the cluster ever applied (from a complete watch log,
+   * as etcd's robustness tests patch their histories): unanswered writes of other values are dropped.
+   */
+  readonly persistedValues?: ReadonlySet<string>;
 }
 
 const isReadOnly = (request: EtcdRequest): boolean =>
@@ -44,7 +49,10 @@ const isReadOnly = (request: EtcdRequest): boolean =>
  * prepareHistory drops what cannot constrain a linearization (reads without an answer, lease grants:
  * a lease id is only used after its grant returned) and makes every unanswered write open-ended.
  */
-export function prepareHistory(history: readonly EtcdOperation[]): {
+export function prepareHistory(
+  history: readonly EtcdOperation[],
+  persistedValues?: ReadonlySet<string>,
+): {
   operations: EtcdOperation[];
   dropped: number;
 } {
@@ -54,6 +62,7 @@ export function prepareHistory(history: readonly EtcdOperation[]): {
     if (op.input.type === "leaseGrant") continue;
     if (op.output === undefined) {
       if (isReadOnly(op.input)) continue;
+      if (persistedValues !== undefined && neverApplied(op.input, persistedValues)) continue;
       // A value written by this request alone and read back means it happened before that read returned.
       let observedAt = Number.POSITIVE_INFINITY;
       for (const value of writtenValues(op.input))
@@ -64,6 +73,18 @@ export function prepareHistory(history: readonly EtcdOperation[]): {
     operations.push(op);
   }
   return { operations, dropped: history.length - operations.length };
+}
+
+/**
+ * neverApplied: an unanswered put or txn that deletes nothing and none of whose values the cluster ever
+ * applied did not happen (or happened without changing anything). Dropping it keeps the check sound
+ * whatever `persisted` holds: it only takes away the linearizations in which the request took effect.
+ */
+function neverApplied(request: EtcdRequest, persisted: ReadonlySet<string>): boolean {
+  if (request.type === "put") return !persisted.has(request.value);
+  if (request.type !== "txn") return false;
+  const ops = [...request.success, ...request.failure];
+  return ops.every((op) => op.type !== "delete" && (op.type !== "put" || !persisted.has(op.value)));
 }
 
 function writtenValues(request: EtcdRequest): string[] {
@@ -299,7 +320,7 @@ export function checkEtcdHistory(
   history: readonly EtcdOperation[],
   options: CheckOptions = {},
 ): LinearizabilityReport {
-  const { operations, dropped } = prepareHistory(history);
+  const { operations, dropped } = prepareHistory(history, options.persistedValues);
   const deadlineMs = Date.now() + (options.timeoutMs ?? 120_000);
   const search = (parts: Array<{ keys: string[]; operations: number[] }>): PartitionReport[] =>
     parts.map((part) => {
