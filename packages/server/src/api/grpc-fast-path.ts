@@ -70,6 +70,10 @@ function frame(bytes: Uint8Array): Buffer {
   return out;
 }
 
+function closedByClient(): ConnectError {
+  return new ConnectError("client closed the stream", Code.Canceled);
+}
+
 function statusHeaders(err: unknown): Record<string, string> {
   const ce = toConnectError(err);
   return { "grpc-status": String(ce.code), "grpc-message": encodeURIComponent(ce.rawMessage) };
@@ -114,6 +118,10 @@ export function createGrpcFastPath(
     const gzip = encoding === "gzip";
     const timeoutMs = parseGrpcTimeout(req.headers["grpc-timeout"] as string | undefined);
     const ctx = new GrpcCallContext(method, req, res, timeoutMs);
+    // The client may reset the stream at any time (a cancelled call, a killed client). Whether it did is
+    // read from the stream itself: the context only tracks it once a handler asked for the abort signal,
+    // and responding on a destroyed stream throws out of this task and would take the member down.
+    const gone = () => res.stream.destroyed || res.stream.closed;
     let headersSent = false;
     const sendHeaders = () => {
       if (headersSent) return;
@@ -139,6 +147,7 @@ export function createGrpcFastPath(
         return first;
       };
       const write = (message: unknown) => {
+        if (gone()) throw closedByClient();
         sendHeaders();
         res.write(frame(toBinary(method.output, create(method.output, message as never))));
       };
@@ -157,12 +166,12 @@ export function createGrpcFastPath(
           for await (const message of impl(decode(), ctx) as AsyncIterable<unknown>) write(message);
           break;
       }
-      if (res.destroyed) return;
+      if (gone()) return;
       if (!headersSent) sendHeaders();
       res.addTrailers({ "grpc-status": "0" });
       res.end();
     } catch (err) {
-      if (res.destroyed || ctx.clientClosed) return;
+      if (gone()) return;
       if (!headersSent) {
         // Trailers-only: ONE HEADERS frame that ends the stream (what gRPC clients expect for an early error).
         headersSent = true;
