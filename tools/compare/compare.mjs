@@ -7,7 +7,7 @@
 //   node tools/compare/compare.mjs --quick --out /tmp/b.md   # 1 member, tiny totals (the test uses this)
 //   options: --rounds N  --keys N  --sizes 1,3  --out FILE  --json FILE  --[no-]profile  --profile-workload ID@SIZE,...
 //            --notes FILE  --from-json FILE (re-render a saved --json run, e.g. with --notes)
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
@@ -421,6 +421,16 @@ export async function compare(options = {}) {
   }
 }
 
+/** requireEtcd stops with how to install the reference when Debian's etcd is not on the PATH. */
+function requireEtcd() {
+  const probe = spawnSync("etcd", ["--version"], { encoding: "utf8" });
+  if (probe.status === 0) return;
+  process.stderr.write(
+    "tools/compare needs the real etcd to compare with: apt-get update && apt-get install -y etcd-server\n",
+  );
+  process.exit(2);
+}
+
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -438,6 +448,7 @@ async function main() {
     },
   });
   // --from-json re-renders the page from a saved run (e.g. to add --notes) without running anything.
+  if (values["from-json"] === undefined) requireEtcd();
   const results =
     values["from-json"] !== undefined
       ? JSON.parse(fs.readFileSync(values["from-json"], "utf8"))
