@@ -1,6 +1,6 @@
 /**
- * Steps for what tools/compat's list leaves out: membership changes, make-mirror, version, and argument and
- * flag errors. They run after that list, against the same servers. `registerId` captures make a new member's
+ * Steps for what tools/compat's list leaves out: membership changes, make-mirror, version, check perf's
+ * flags, and argument and flag errors. They run after that list, against the same servers. `registerId` captures make a new member's
  * id known to the normaliser (it is random, like a lease id).
  */
 import type { Step } from "./compat-harness.js";
@@ -27,6 +27,9 @@ function sortMembersJson(out: string): string {
 /** extraSteps are appended to tools/compat's steps. */
 export const extraSteps: Step[] = [
   { run: "version" },
+  // check perf's 60 s runs report timing (tested against etcd-ts in etcd-ts.test.ts); its flag checking is
+  // compared here.
+  { run: "check perf --load=x", note: "an unknown load" },
   // ---------------------------------------------------------------- membership (a learner: quorum stays 1)
   {
     run: "member add --learner learner1 --peer-urls=http://127.0.0.1:1",
