@@ -39,6 +39,20 @@ async function firstLinearizableRead(member: ClusterMember): Promise<{ at: numbe
 }
 
 /** warm makes sure every member serves linearizable reads before the fault. */
+/** expectServedSoon asserts that `member`'s first read succeeded within 3 election timeouts of `since`. */
+async function expectServedSoon(
+  member: ClusterMember,
+  read: Promise<{ at: number; errors: string[] }>,
+  since: number,
+  event: string,
+): Promise<void> {
+  const { at, errors } = await read;
+  expect(
+    at - since,
+    `${member.name} first read ${at - since} ms after ${event}; before: ${errors.join("; ")}`,
+  ).toBeLessThan(HEALTHY_WITHIN_ELECTIONS * electionMs);
+}
+
 async function warm(cluster: TestCluster): Promise<void> {
   expect(await put(cluster.members[0]!, "k", "v")).toBe(true);
   for (const member of cluster.running()) await firstLinearizableRead(member);
@@ -57,13 +71,8 @@ describe("linearizable reads after a leader change", () => {
     const next = await cluster.waitForLeader(followers, 10 * electionMs);
     const electedAt = Date.now();
     expect(next.name).not.toBe(leader.name);
-    for (const [i, read] of reads.entries()) {
-      const { at, errors } = await read;
-      expect(
-        at - electedAt,
-        `${followers[i]!.name} first read ${at - electedAt} ms after the new leader; before: ${errors.join("; ")}`,
-      ).toBeLessThan(HEALTHY_WITHIN_ELECTIONS * electionMs);
-    }
+    for (const [i, read] of reads.entries())
+      await expectServedSoon(followers[i]!, read, electedAt, "the new leader");
   });
 
   it("SIGSTOP of the leader: the followers serve them within 3 election timeouts of the new leader", async () => {
@@ -80,13 +89,8 @@ describe("linearizable reads after a leader change", () => {
       const next = await cluster.waitForLeader(followers, 10 * electionMs);
       const electedAt = Date.now();
       expect(next.name).not.toBe(leader.name);
-      for (const [i, read] of reads.entries()) {
-        const { at, errors } = await read;
-        expect(
-          at - electedAt,
-          `${followers[i]!.name} first read ${at - electedAt} ms after the new leader; before: ${errors.join("; ")}`,
-        ).toBeLessThan(HEALTHY_WITHIN_ELECTIONS * electionMs);
-      }
+      for (const [i, read] of reads.entries())
+        await expectServedSoon(followers[i]!, read, electedAt, "the new leader");
     } finally {
       process.kill(pid!, "SIGCONT");
     }
@@ -112,10 +116,6 @@ describe("linearizable reads after a leader change", () => {
     await sleep(electionMs / 2);
     proxy!.resume();
     const healedAt = Date.now();
-    const { at, errors } = await read;
-    expect(
-      at - healedAt,
-      `${oldLeader.name} first read ${at - healedAt} ms after the heal; before: ${errors.join("; ")}`,
-    ).toBeLessThan(HEALTHY_WITHIN_ELECTIONS * electionMs);
+    await expectServedSoon(oldLeader, read, healedAt, "the heal");
   });
 });
