@@ -53,6 +53,14 @@ const REVISION = /"revision":(\d+)/;
 const LEASED_HASH = "a key with a lease is in the history: its lease id is part of the hashed KeyValue";
 
 /** @type {Step[]} */
+/**
+ * SNAPSHOT_LEASE_COUNT: TOTAL KEYS counts the lease bucket too. Once in six runs on 2026-12-07 etcd-ts's
+ * snapshot held one lease fewer than etcd's (7 vs 8, same revision, same keys): which short-lived lease is
+ * already gone at snapshot time differs between the two. Not yet explained; it stays in the report, apart.
+ */
+const SNAPSHOT_LEASE_COUNT =
+  "intermittent: one lease fewer in etcd-ts's snapshot (lease expiry timing, open)";
+
 export const steps = [
   // ---------------------------------------------------------------- put
   { run: "put foo bar" },
@@ -335,10 +343,12 @@ export const steps = [
     run: "snapshot status {dir}/snap.db -w table",
     note: "reads the saved backend file",
     ignoreHash: "hash of the backend file's bytes",
+    knownDifference: SNAPSHOT_LEASE_COUNT,
   },
   {
     run: "snapshot status {dir}/snap.db -w json",
     ignoreHash: "hash of the backend file's bytes",
+    knownDifference: SNAPSHOT_LEASE_COUNT,
   },
   { run: "snapshot save {dir}/no/such/dir/snap.db" },
 
