@@ -9,8 +9,6 @@ export interface CampaignOptions {
   readonly firstSeed: number;
   /** runs bounds the number of runs (default: one per fault kind). */
   readonly runs?: number;
-  /** soakMs keeps starting runs until this much time has passed (overrides `runs`). */
-  readonly soakMs?: number;
   /** onRun is told about each finished run (progress output). */
   readonly onRun?: (result: RunResult, index: number) => void;
 }
@@ -38,11 +36,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignSum
   const started = Date.now();
   const results: RunResult[] = [];
   const faults = options.faults.length > 0 ? options.faults : faultKinds;
-  const more = () =>
-    options.soakMs !== undefined
-      ? Date.now() - started < options.soakMs
-      : results.length < (options.runs ?? faults.length);
-  while (more()) {
+  while (results.length < (options.runs ?? faults.length)) {
     const index = results.length;
     const fault = faults[index % faults.length] as FaultKind;
     const result = await runOnce({ ...options.base, fault, seed: options.firstSeed + index });

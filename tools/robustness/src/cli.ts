@@ -5,6 +5,13 @@ import { UsageError } from "./errors.js";
 import { type FaultKind, faultKinds } from "./faults/faults.js";
 import { runFuzz } from "./fuzz/api-fuzz.js";
 import { defaultRunOptions, type RunResult } from "./run.js";
+import {
+  defaultSoakOptions,
+  runSoak,
+  type SoakFault,
+  type SoakSummary,
+  type SoakWindow,
+} from "./soak/soak.js";
 
 const integer = (name: string) => (value: string) => {
   const n = Number(value);
@@ -47,6 +54,34 @@ const describeRun = (r: RunResult, index: number, total: string) =>
   r.livenessViolations.map((v) => `\n    ~ ${v}`).join("") +
   (r.reportPath === undefined ? "" : `\n    report: ${r.reportPath}`);
 
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+const describeSoakFault = (f: SoakFault) =>
+  `fault ${f.index + 1} at ${seconds(f.startedAt)}: ${f.outcome.kind} [${f.outcome.description}], ` +
+  `health ${f.healthMs === undefined ? "-" : `${f.healthMs.toFixed(0)} ms`}, HashKV ${f.hashChecked ? "equal" : "not compared"}`;
+
+const describeSoakWindow = (w: SoakWindow) =>
+  `window ${w.index} (${w.prefix}): ${w.violations.length > 0 ? "VIOLATIONS" : "ok"} ${w.operationsChecked} ops checked ` +
+  `(${w.requests} requests), ${w.watchEvents} watch events, checked in ${seconds(w.checkMs)}` +
+  w.violations.map((v) => `\n    ! ${v}`).join("") +
+  (w.reportPath === undefined ? "" : `\n    report: ${w.reportPath}`);
+
+const describeSoak = (s: SoakSummary) => {
+  const health = [...s.healthMs].sort((a, b) => a - b);
+  const at = (q: number) =>
+    health[Math.min(health.length - 1, Math.floor(q * health.length))]?.toFixed(0) ?? "-";
+  return (
+    `\nsoak: ${seconds(s.durationMs)}, ${s.requests} requests (${s.requestsPerSecond.toFixed(0)} req/s, ${s.succeeded} answered), ` +
+    `${s.windows} windows, ${s.operationsChecked} operations checked, ${s.watchEvents} watch events, ` +
+    `${s.faultsInjected} faults injected (${[...s.byFault].map(([k, n]) => `${k} ${n}`).join(", ")}), ` +
+    `${s.hashChecks} HashKV comparisons, ${s.violations.length} violations, ${s.livenessViolations.length} slow recoveries; ` +
+    `recovery median ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${at(1)} ms` +
+    s.violations.map((v) => `\n  ! ${v}`).join("") +
+    s.livenessViolations.map((v) => `\n  ~ ${v}`).join("") +
+    (s.reportDir === undefined ? "" : `\n  reports: ${s.reportDir}`)
+  );
+};
+
 /** runCli is the etcd-ts-robustness command line; returns the exit code. */
 export async function runCli(
   argv: readonly string[],
@@ -63,7 +98,23 @@ export async function runCli(
     .option("--binary <path>", "member binary (default: apps/server/dist/main.js, or /usr/bin/etcd)")
     .option("--members <n>", "cluster size (3 or 5)", integer("members"), defaultRunOptions.members)
     .option("--runs <n>", "number of runs (default: one per fault kind)", integer("runs"))
-    .option("--soak <duration>", "keep running for this long (e.g. 30m)", parseDuration)
+    .option(
+      "--soak <duration>",
+      "instead of runs: one long-lived cluster under traffic for this long (e.g. 30m), a fault every --fault-interval-ms, checked in windows",
+      parseDuration,
+    )
+    .option(
+      "--fault-interval-ms <ms>",
+      "soak: a fault starts this often",
+      integer("fault-interval-ms"),
+      defaultSoakOptions.faultIntervalMs,
+    )
+    .option(
+      "--window-ms <ms>",
+      "soak: the traffic moves to fresh keys and each window is checked on its own this often",
+      integer("window-ms"),
+      defaultSoakOptions.windowMs,
+    )
     .option("--faults <list>", `comma-separated faults (${faultKinds.join(", ")})`, parseFaults)
     .option("--seed <n>", "seed of the first run (run i uses seed + i)", integer("seed"), 1)
     .option(
@@ -104,10 +155,40 @@ export async function runCli(
       "where failing runs leave history.json, report.html and logs",
       "robustness-reports",
     )
-    .action(async (o) => {
+    .action(async (o, command: Command) => {
       const target = o.target as Target;
       if (target !== "etcd-ts" && target !== "etcd") throw new UsageError("--target is etcd-ts or etcd");
-      const total = o.soak === undefined ? String(o.runs ?? (o.faults ?? faultKinds).length) : "?";
+      if (o.soak !== undefined) {
+        if (o.runs !== undefined) throw new UsageError("--soak and --runs do not go together");
+        // The soak's own defaults (600 req/s from 16 clients) unless given on the command line.
+        const given = (name: string) => command.getOptionValueSource(name) === "cli";
+        const summary = await runSoak({
+          ...defaultSoakOptions,
+          target,
+          ...(o.binary === undefined ? {} : { binary: o.binary as string }),
+          seed: o.seed,
+          durationMs: o.soak,
+          faultIntervalMs: o.faultIntervalMs,
+          windowMs: o.windowMs,
+          members: o.members,
+          faults: o.faults ?? faultKinds,
+          qps: given("qps") ? o.qps : defaultSoakOptions.qps,
+          clients: given("clients") ? o.clients : defaultSoakOptions.clients,
+          keys: o.keys,
+          watchers: o.watchers,
+          requestTimeoutMs: o.requestTimeoutMs,
+          heartbeatMs: o.heartbeatMs,
+          electionTimeoutMs: o.electionTimeoutMs,
+          healthBudgetMs: o.healthBudgetMs ?? 3 * o.electionTimeoutMs,
+          reportDir: o.reportDir,
+          onFault: (f) => out(describeSoakFault(f)),
+          onWindow: (w) => out(describeSoakWindow(w)),
+        });
+        out(describeSoak(summary));
+        exitCode = summary.violations.length + summary.livenessViolations.length === 0 ? 0 : 1;
+        return;
+      }
+      const total = String(o.runs ?? (o.faults ?? faultKinds).length);
       const summary = await runCampaign({
         base: {
           ...defaultRunOptions,
@@ -128,7 +209,6 @@ export async function runCli(
         faults: o.faults ?? faultKinds,
         firstSeed: o.seed,
         ...(o.runs === undefined ? {} : { runs: o.runs as number }),
-        ...(o.soak === undefined ? {} : { soakMs: o.soak as number }),
         onRun: (r, i) => out(describeRun(r, i, total)),
       });
       out(

@@ -32,3 +32,7 @@ export type {
 export { keyInRange } from "./model/etcd-types.js";
 export { ReferenceEtcd } from "./model/reference-etcd.js";
 export { Random } from "./random.js";
+export type { SoakFault, SoakOptions, SoakSummary, SoakWindow } from "./soak/soak.js";
+export { defaultSoakOptions, runSoak } from "./soak/soak.js";
+export type { WindowCheckInput, WindowCheckResult } from "./soak/window-check.js";
+export { checkWindow } from "./soak/window-check.js";

@@ -1,15 +1,23 @@
+import { assert } from "../assert.js";
 import type { EtcdOperation } from "../checker/etcd-linearizability.js";
 import { type EtcdClient, errorText } from "../cluster/etcd-client.js";
 import type { EtcdRequest, EtcdResponse, TxnOp } from "../model/etcd-types.js";
 import { Random } from "../random.js";
 import { sleep } from "../sleep.js";
 
-/** keyPrefix is where the traffic writes; `keyName(i)` are its keys. */
+/** keyPrefix is where the traffic writes by default; `keyName(i)` are its keys. */
 export const keyPrefix = "key/";
 /** keyPrefixEnd is the range end that covers exactly the prefix. */
-export const keyPrefixEnd = "key0";
-/** keyName is the i-th key of the traffic. */
-export const keyName = (i: number) => `${keyPrefix}${i}`;
+export const keyPrefixEnd = prefixEnd(keyPrefix);
+/** keyName is the i-th key of the traffic under `prefix`. */
+export const keyName = (i: number, prefix = keyPrefix) => `${prefix}${i}`;
+
+/** prefixEnd is the range end covering exactly the keys that start with `prefix` (ASCII prefixes). */
+export function prefixEnd(prefix: string): string {
+  const last = prefix.charCodeAt(prefix.length - 1);
+  assert(prefix.length > 0 && last < 0x7f, "an ASCII prefix");
+  return `${prefix.slice(0, -1)}${String.fromCharCode(last + 1)}`;
+}
 
 /** leaseTtlSeconds is long: no lease expires during a run (expiry is not in the model). */
 const leaseTtlSeconds = 3600;
@@ -36,6 +44,8 @@ export interface TrafficOptions {
   readonly qps: number;
   readonly requestTimeoutMs: number;
   readonly seed: number;
+  /** prefix is where the keys live (default `keyPrefix`); the soak gives each window its own. */
+  readonly prefix?: string;
 }
 
 /** TrafficStats count what the clients did. */
@@ -110,6 +120,8 @@ export class Traffic {
   async #loop(clientId: number): Promise<void> {
     const rng = new Random(this.options.seed * 31 + clientId);
     const interval = 1000 / this.options.qps;
+    const prefix = this.options.prefix ?? keyPrefix;
+    const end = prefixEnd(prefix);
     const lastMod = new Map<string, number>();
     let lastRevision = 0;
     let lease = 0;
@@ -121,7 +133,7 @@ export class Traffic {
       const wait = slot - this.now();
       if (wait > 0) await sleep(wait);
       if (!this.#running) break;
-      const key = keyName(rng.int(this.options.keys));
+      const key = keyName(rng.int(this.options.keys), prefix);
       const value = () => `c${clientId}-${seq++}`;
       const kind = rng.weighted(etcdTrafficWeights);
       let request: EtcdRequest;
@@ -138,11 +150,11 @@ export class Traffic {
           request =
             kind === "staleGet" || lastRevision === 0
               ? { type: "range", key, revision }
-              : { type: "range", key: keyPrefix, end: keyPrefixEnd, revision };
+              : { type: "range", key: prefix, end, revision };
           break;
         }
         case "list":
-          request = { type: "range", key: keyPrefix, end: keyPrefixEnd };
+          request = { type: "range", key: prefix, end };
           break;
         case "delete":
           request = { type: "delete", key };
@@ -174,8 +186,8 @@ export class Traffic {
           while (picked.size < Math.min(count, this.options.keys)) picked.add(rng.int(this.options.keys));
           const ops: TxnOp[] = [...picked].map((i) =>
             rng.chance(0.5)
-              ? { type: "range", key: keyName(i) }
-              : { type: "put", key: keyName(i), value: value() },
+              ? { type: "range", key: keyName(i, prefix) }
+              : { type: "put", key: keyName(i, prefix), value: value() },
           );
           request = { type: "txn", compare: [], success: ops, failure: [] };
           break;

@@ -102,4 +102,44 @@ describe("checkWatches", () => {
     expect(violations).toMatch(/acknowledged put b="2" at revision 3 is not in the watch log/);
     expect(violations).toMatch(/no client wrote/);
   });
+
+  it("with keyspaceStart, revisions written outside the watched keys are not gaps, known ones are", () => {
+    // The watched keys are fresh from revision 10; revisions 11 and 13 belong to other keys.
+    const c10 = kv("c", "x", 10);
+    const c12 = kv("c", "y", 12, 10, 2);
+    const shared: EtcdOperation[] = [
+      {
+        clientId: 0,
+        call: 0,
+        return: 1,
+        input: { type: "put", key: "c", value: "x" },
+        output: { type: "put", revision: 10 },
+      },
+      {
+        clientId: 0,
+        call: 2,
+        return: 3,
+        input: { type: "put", key: "c", value: "y" },
+        output: { type: "put", revision: 12 },
+      },
+      {
+        clientId: 0,
+        call: 4,
+        return: 5,
+        input: { type: "delete", key: "c" },
+        output: { type: "delete", revision: 14, deleted: 1 },
+      },
+    ];
+    const log = [[put(c10)], [put(c12, c10)], [del("c", 14, c12)]];
+    const checkShared = (watchers: WatchRecord[]) =>
+      checkWatches({ watchers, finalRevision: 14, history: shared, compacted: false, keyspaceStart: 10 })
+        .violations;
+    expect(checkShared([record(0, 10, log), record(1, 12, log.slice(1))])).toEqual([]);
+    // Revision 12 is an acknowledged write on the watched keys: skipping it is a gap.
+    expect(checkShared([record(0, 10, log), record(1, 11, [log[2]!])]).join()).toMatch(/missed revisions 12/);
+    // prev_kv is still checked when a watcher covers the keyspace from its start.
+    expect(checkShared([record(0, 10, [log[0]!, [put(c12, kv("c", "z", 10))], log[2]!])]).join()).toMatch(
+      /prev_kv/,
+    );
+  });
 });

@@ -11,6 +11,15 @@ export interface WatchCheckInput {
   readonly history: readonly EtcdOperation[];
   /** compacted is true when the run compacted (prev_kv may then be missing legitimately). */
   readonly compacted: boolean;
+  /**
+   * keyspaceStart, when set, says the watched keys had no event before this revision, while writes
+   * outside the watched range share the revision sequence (the soak: each window writes fresh keys on a
+   * long-lived cluster). Then a watcher is reliable when it has every revision the watched keys are known
+   * to have had (any watcher's event, any acknowledged write) from its start to the final revision, and
+   * prev_kv is checked when some watcher started at or before `keyspaceStart` and was never compacted.
+   * Unset: the watched range is the only thing written since revision 1, so every revision must be there.
+   */
+  readonly keyspaceStart?: number;
 }
 
 /** WatchCheckResult lists the broken guarantees (empty = all held) and the merged event log size. */
@@ -45,6 +54,9 @@ const eventText = (e: WatchEvent) => `${e.type} ${e.kv.key}=${JSON.stringify(e.k
 export function checkWatches(input: WatchCheckInput): WatchCheckResult {
   const violations: string[] = [];
   const log = new Map<number, { watcher: number; events: WatchEvent[] }>();
+  const shared = input.keyspaceStart !== undefined;
+  // The revisions the watched keys are known to have: every watcher's events and every acknowledged write.
+  const known = shared ? knownRevisions(input) : undefined;
   let events = 0;
   for (const w of input.watchers) {
     let last = 0;
@@ -98,7 +110,11 @@ export function checkWatches(input: WatchCheckInput): WatchCheckResult {
     const from = Math.max(2, w.startRevision === 0 ? (w.createdRevision ?? 0) + 1 : w.startRevision);
     const to = w.compactedAt === undefined ? input.finalRevision : Math.max(0, ...perRevision.keys());
     const missing: number[] = [];
-    for (let r = from; r <= to; r++) if (!perRevision.has(r)) missing.push(r);
+    if (known === undefined) {
+      for (let r = from; r <= to; r++) if (!perRevision.has(r)) missing.push(r);
+    } else {
+      for (const r of known) if (r >= from && r <= to && !perRevision.has(r)) missing.push(r);
+    }
     if (missing.length > 0) {
       violations.push(
         `watcher ${w.id} (from ${w.startRevision}, ${w.resumes} resumes) missed revisions ${summarize(missing)} of ${from}..${to} (reliable)`,
@@ -108,13 +124,18 @@ export function checkWatches(input: WatchCheckInput): WatchCheckResult {
   // Atomic, whole: every watcher that has a revision has all its events (the merged log is the union).
   // prev_kv: the previous version of the key in the merged log.
   const revisions = [...log.keys()].sort((a, b) => a - b);
-  const contiguousFrom2 = revisions.every((r, i) => r === i + 2);
+  const start = input.keyspaceStart ?? 1;
+  const complete = shared
+    ? input.watchers.some(
+        (w) => w.startRevision > 0 && w.startRevision <= start && w.compactedAt === undefined,
+      )
+    : revisions.every((r, i) => r === i + 2);
   const latest = new Map<string, KeyValue | undefined>();
   for (const revision of revisions) {
     const entry = log.get(revision);
     if (entry === undefined) continue;
     for (const e of entry.events) {
-      if (contiguousFrom2) {
+      if (complete) {
         const expected = latest.get(e.kv.key);
         if (e.prevKv !== undefined && !sameKv(e.prevKv, expected)) {
           violations.push(
@@ -133,6 +154,23 @@ export function checkWatches(input: WatchCheckInput): WatchCheckResult {
   }
   violations.push(...checkWritesInLog(input.history, log));
   return { violations, events, revisions: log.size };
+}
+
+function knownRevisions(input: WatchCheckInput): number[] {
+  const revisions = new Set<number>();
+  for (const w of input.watchers) for (const r of w.responses) for (const e of r) revisions.add(e.revision);
+  for (const op of input.history) {
+    const out = op.output;
+    const request = op.input;
+    if (out?.type === "put") revisions.add(out.revision);
+    if (out?.type === "delete" && out.deleted > 0) revisions.add(out.revision);
+    if (out?.type === "txn" && request.type === "txn") {
+      const branch = out.succeeded ? request.success : request.failure;
+      const deleted = out.results.some((r) => r.type === "delete" && r.deleted > 0);
+      if (deleted || branch.some((t) => t.type === "put")) revisions.add(out.revision);
+    }
+  }
+  return [...revisions].sort((a, b) => a - b);
 }
 
 /** checkWritesInLog: each acknowledged put/delete is in the log at its revision; each put event was sent. */
