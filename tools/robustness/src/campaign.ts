@@ -9,6 +9,8 @@ export interface CampaignOptions {
   readonly firstSeed: number;
   /** runs bounds the number of runs (default: one per fault kind). */
   readonly runs?: number;
+  /** parallel runs this many clusters side by side (default 1; each run still has one fault). */
+  readonly parallel?: number;
   /** onRun is told about each finished run (progress output). */
   readonly onRun?: (result: RunResult, index: number) => void;
 }
@@ -29,20 +31,25 @@ export interface CampaignSummary {
 }
 
 /**
- * runCampaign runs single-fault runs one after another (seed = firstSeed + run index, fault = the
- * faults cycled), and sums up what they checked.
+ * runCampaign runs single-fault runs, one after another or `parallel` at a time (seed = firstSeed + run
+ * index, fault = the faults cycled), and sums up what they checked.
  */
 export async function runCampaign(options: CampaignOptions): Promise<CampaignSummary> {
   const started = Date.now();
   const results: RunResult[] = [];
   const faults = options.faults.length > 0 ? options.faults : faultKinds;
-  while (results.length < (options.runs ?? faults.length)) {
-    const index = results.length;
-    const fault = faults[index % faults.length] as FaultKind;
-    const result = await runOnce({ ...options.base, fault, seed: options.firstSeed + index });
-    results.push(result);
-    options.onRun?.(result, index);
-  }
+  const total = options.runs ?? faults.length;
+  let next = 0;
+  const worker = async () => {
+    while (next < total) {
+      const index = next++;
+      const fault = faults[index % faults.length] as FaultKind;
+      const result = await runOnce({ ...options.base, fault, seed: options.firstSeed + index });
+      results.push(result);
+      options.onRun?.(result, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.parallel ?? 1) }, worker));
   const byFault = new Map<FaultKind, number>();
   for (const r of results) {
     if (r.fault?.injected === true) byFault.set(r.fault.kind, (byFault.get(r.fault.kind) ?? 0) + 1);

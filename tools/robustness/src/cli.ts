@@ -98,6 +98,7 @@ export async function runCli(
     .option("--binary <path>", "member binary (default: apps/server/dist/main.js, or /usr/bin/etcd)")
     .option("--members <n>", "cluster size (3 or 5)", integer("members"), defaultRunOptions.members)
     .option("--runs <n>", "number of runs (default: one per fault kind)", integer("runs"))
+    .option("--parallel <n>", "runs side by side (each on its own cluster)", integer("parallel"), 1)
     .option(
       "--soak <duration>",
       "instead of runs: one long-lived cluster under traffic for this long (e.g. 30m), a fault every --fault-interval-ms, checked in windows",
@@ -123,8 +124,13 @@ export async function runCli(
       integer("traffic-ms"),
       defaultRunOptions.trafficMs,
     )
-    .option("--qps <n>", "target requests per second", integer("qps"), defaultRunOptions.qps)
-    .option("--clients <n>", "KV clients", integer("clients"), defaultRunOptions.clients)
+    .option(
+      "--qps <n>",
+      "target requests per second (soak default: 600)",
+      integer("qps"),
+      defaultRunOptions.qps,
+    )
+    .option("--clients <n>", "KV clients (soak default: 16)", integer("clients"), defaultRunOptions.clients)
     .option("--keys <n>", "keys the traffic writes", integer("keys"), defaultRunOptions.keys)
     .option("--watchers <n>", "watchers", integer("watchers"), defaultRunOptions.watchers)
     .option(
@@ -209,6 +215,7 @@ export async function runCli(
         faults: o.faults ?? faultKinds,
         firstSeed: o.seed,
         ...(o.runs === undefined ? {} : { runs: o.runs as number }),
+        parallel: Math.max(1, o.parallel as number),
         onRun: (r, i) => out(describeRun(r, i, total)),
       });
       out(
@@ -248,7 +255,7 @@ export async function runCli(
   } catch (err) {
     const e = err as { code?: string; exitCode?: number; message?: string };
     if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return 0;
-    if (e.code?.startsWith("commander.")) return e.exitCode ?? 2;
+    if (e.code?.startsWith("commander.")) return e.exitCode === 0 ? 0 : 2;
     out(`error: ${e.message ?? String(err)}`);
     return 2;
   }
