@@ -75,6 +75,7 @@ export function peerService(api: PeerApi): ServiceImpl<typeof Peer> {
         const from = batch.header?.fromMemberId ?? 0n;
         api.heardFrom(from);
         received++;
+        if (received === 1n) api.logger.debug({ peer: from.toString(16) }, "peer stream opened");
         for (const wire of batch.messages) {
           if (localOnly.has(wire.type)) continue;
           const message = fromWireMessage(wire);
@@ -86,6 +87,7 @@ export function peerService(api: PeerApi): ServiceImpl<typeof Peer> {
           }
         }
       }
+      api.logger.debug({ received: received.toString() }, "peer stream closed by the sender");
       return { received };
     },
 

@@ -17,6 +17,12 @@ export const transportLimits = {
   maxBatchMessages: 1024,
   /** An idle stream still carries an empty batch this often, so the peer knows we are alive. */
   keepAliveMs: 500,
+  /**
+   * A stream whose batches have not been taken for this long is abandoned and re-opened. Taking a batch
+   * is how the HTTP/2 stream shows it is still writable; a stream can also end without an error and
+   * without a response (seen when a peer stopped gracefully), which would otherwise wait forever.
+   */
+  stallMs: 5000,
   /** A peer not heard from for this long is not active. */
   activeWindowMs: 3000,
   /** Reconnect backoff bounds. */
@@ -195,6 +201,8 @@ class PeerLink {
   readonly #queue: WireMessage[] = [];
   readonly #abort = new AbortController();
   #wake: (() => void) | undefined;
+  /** lastTaken is when the stream last took a batch (the stall watchdog's clock). */
+  #lastTaken = 0;
   #closed = false;
   #snapshotInFlight = false;
   #probe: NodeJS.Timeout | undefined;
@@ -242,8 +250,22 @@ class PeerLink {
     let backoff: number = transportLimits.minBackoffMs;
     while (!this.#closed) {
       const startedAt = Date.now();
+      // One controller per call: the link's close and the stall watchdog both end it.
+      const call = new AbortController();
+      const onClose = () => call.abort();
+      this.#abort.signal.addEventListener("abort", onClose, { once: true });
+      this.#lastTaken = Date.now();
+      const watchdog = setInterval(() => {
+        if (Date.now() - this.#lastTaken > transportLimits.stallMs) {
+          call.abort(new ConnectError("peer stream stalled", Code.DeadlineExceeded));
+        }
+      }, transportLimits.keepAliveMs);
       try {
-        await this.client.streamMessages(this.#batches(), { signal: this.#abort.signal });
+        const res = await this.client.streamMessages(this.#batches(call), { signal: call.signal });
+        this.#options.logger.debug(
+          { peer: this.id.toString(16), received: res.received.toString() },
+          "peer stream ended by the peer",
+        );
       } catch (err) {
         if (this.#closed) return;
         if (
@@ -257,6 +279,10 @@ class PeerLink {
         this.#options.logger.debug({ peer: this.id.toString(16), err: String(err) }, "peer stream failed");
         this.#queue.length = 0;
         this.#options.hooks.reportUnreachable(this.id);
+      } finally {
+        call.abort();
+        clearInterval(watchdog);
+        this.#abort.signal.removeEventListener("abort", onClose);
       }
       if (Date.now() - startedAt > 2 * transportLimits.maxBackoffMs) backoff = transportLimits.minBackoffMs;
       await new Promise((resolve) => setTimeout(resolve, backoff));
@@ -264,14 +290,24 @@ class PeerLink {
     }
   }
 
-  async *#batches(): AsyncGenerator<MessageBatch> {
+  async *#batches(call: AbortController): AsyncGenerator<MessageBatch> {
+    try {
+      yield* this.#batchesUntilClosed(call.signal);
+    } catch (err) {
+      // A write failed (connect-node throws it into the request iterable): end the call, reconnect.
+      call.abort(err);
+    }
+  }
+
+  async *#batchesUntilClosed(done: AbortSignal): AsyncGenerator<MessageBatch> {
     // The first batch is empty: it opens the stream (and tells the peer we are alive) at once.
     yield {
       $typeName: "etcdts.internal.v1.MessageBatch",
       header: this.#transport.header(this.id),
       messages: [],
     };
-    while (!this.#closed) {
+    this.#lastTaken = Date.now();
+    while (!this.#closed && !done.aborted) {
       if (this.#queue.length === 0) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, transportLimits.keepAliveMs);
@@ -282,13 +318,15 @@ class PeerLink {
         });
         this.#wake = undefined;
       }
-      if (this.#closed) return;
+      // A finished call's generator may still wake up here: it must not take messages for the next one.
+      if (this.#closed || done.aborted) return;
       const messages = this.#queue.splice(0, transportLimits.maxBatchMessages);
       yield {
         $typeName: "etcdts.internal.v1.MessageBatch",
         header: this.#transport.header(this.id),
         messages,
       };
+      this.#lastTaken = Date.now();
     }
   }
 
