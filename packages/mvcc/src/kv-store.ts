@@ -243,6 +243,15 @@ export class KvStore {
     return BigInt(this.currentMain);
   }
 
+  /**
+   * latestRevision is the revision of the newest executed write, committed or still pending: what a
+   * response to a request applied now must report (pending writes of earlier entries in the same batch
+   * come before it).
+   */
+  get latestRevision(): bigint {
+    return BigInt(this.pendingMain);
+  }
+
   /** compactRevision is the latest compaction revision (0 when never compacted). */
   get compactRevision(): bigint {
     return BigInt(this.compactMain);

@@ -146,17 +146,24 @@ describe("EtcdServer (one member, in process)", () => {
     expect(tooMany.rawMessage).toBe("etcdserver: too many operations in txn request");
   });
 
-  it("revokes a lease's keys in one revision", async () => {
+  it("revokes a lease's keys in one revision, and answers with that revision", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-ts-server-"));
     const { kv, lease } = await startServer(dir);
     const granted = await lease.leaseGrant({ TTL: 60n });
     await kv.put({ key: utf8("l1"), value: utf8("x"), lease: granted.ID });
     await kv.put({ key: utf8("l2"), value: utf8("x"), lease: granted.ID });
     const before = (await kv.range({ key: utf8("z") })).header?.revision ?? 0n;
-    await lease.leaseRevoke({ ID: granted.ID });
+    const revoked = await lease.leaseRevoke({ ID: granted.ID });
+    // The answer carries the revision of the deletion, as etcd's does (found by tools/robustness: it
+    // carried the revision before it).
+    expect(revoked.header?.revision).toBe(before + 1n);
     const after = await kv.range({ key: utf8("l"), rangeEnd: utf8("m") });
     expect(after.kvs).toHaveLength(0);
     expect(after.header?.revision).toBe(before + 1n);
+    // Nothing to delete: the revision stays.
+    const empty = await lease.leaseGrant({ TTL: 60n });
+    expect(empty.header?.revision).toBe(before + 1n);
+    expect((await lease.leaseRevoke({ ID: empty.ID })).header?.revision).toBe(before + 1n);
     const ttl = await lease.leaseTimeToLive({ ID: granted.ID });
     expect(ttl.TTL).toBe(-1n);
   });

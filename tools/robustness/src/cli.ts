@@ -76,6 +76,13 @@ const describeSoak = (s: SoakSummary) => {
     `${s.faultsInjected} faults injected (${[...s.byFault].map(([k, n]) => `${k} ${n}`).join(", ")}), ` +
     `${s.hashChecks} HashKV comparisons, ${s.violations.length} violations, ${s.livenessViolations.length} slow recoveries; ` +
     `recovery median ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${at(1)} ms` +
+    `\n  failed requests: ${
+      [...s.failures]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 8)
+        .map(([reason, n]) => `${n} ${JSON.stringify(reason)}`)
+        .join(", ") || "none"
+    }` +
     s.violations.map((v) => `\n  ! ${v}`).join("") +
     s.livenessViolations.map((v) => `\n  ~ ${v}`).join("") +
     (s.reportDir === undefined ? "" : `\n  reports: ${s.reportDir}`)

@@ -33,7 +33,7 @@ export interface ApplierDeps {
   lessor: Lessor;
   auth: AuthStore;
   alarms: AlarmStore;
-  /** header makes a response header at the store's revision. */
+  /** header makes a response header at `revision` (default: the store's committed revision). */
   header(revision?: bigint): ResponseHeader;
   /** quotaExceeded tells whether the backend is over its quota (NOSPACE). */
   quotaExceeded(): boolean;
@@ -182,7 +182,7 @@ export class Applier {
         auth.checkAdminPermitted(who);
         const compaction = kv.compact(r.value.revision, write.scoped("kv"));
         effects.compaction = compaction;
-        return create(CompactionResponseSchema, { header: this.#deps.header() });
+        return create(CompactionResponseSchema, { header: this.#deps.header(kv.latestRevision) });
       }
       case "leaseGrant": {
         this.#checkQuota();
@@ -192,7 +192,7 @@ export class Applier {
           raftIndex: index,
         });
         return create(LeaseGrantResponseSchema, {
-          header: this.#deps.header(),
+          header: this.#deps.header(kv.latestRevision),
           ID: info.id,
           TTL: BigInt(info.ttlSeconds),
         });
@@ -207,7 +207,8 @@ export class Applier {
           effects.kv = pending;
         }
         lessor.revoke(write.scoped("lease"), r.value.ID, { deleteKeys: () => {} });
-        return create(LeaseRevokeResponseSchema, { header: this.#deps.header() });
+        // The revision after the keys' deletion (and after earlier writes of this batch, still pending).
+        return create(LeaseRevokeResponseSchema, { header: this.#deps.header(kv.latestRevision) });
       }
       case "leaseCheckpoint": {
         for (const checkpoint of r.value.checkpoints) {

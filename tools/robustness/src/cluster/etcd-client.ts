@@ -29,6 +29,33 @@ export function toNumber(value: bigint): number {
   return n;
 }
 
+/**
+ * Lease ids are random-looking 63-bit integers in etcd and etcd-ts, beyond a JavaScript number. The model
+ * names each lease by a small number instead: the order in which this process first saw its id (shared by
+ * every client, since a lease granted through one member is used through another). 0 stays "no lease".
+ */
+const leaseNumbers = new Map<bigint, number>();
+const leaseIds: bigint[] = [0n];
+
+/** leaseNumber is the model's number for a lease id (assigned on first sight). */
+export function leaseNumber(id: bigint): number {
+  if (id === 0n) return 0;
+  let n = leaseNumbers.get(id);
+  if (n === undefined) {
+    n = leaseIds.length;
+    leaseIds.push(id);
+    leaseNumbers.set(id, n);
+  }
+  return n;
+}
+
+/** leaseId is the lease id behind a model number (0 for none). */
+export function leaseId(n: number): bigint {
+  const id = leaseIds[n];
+  assert(id !== undefined, `lease number ${n} was never seen`);
+  return id;
+}
+
 /** toKeyValue converts mvccpb.KeyValue to the model's form. */
 export function toKeyValue(kv: PbKeyValue): KeyValue {
   return {
@@ -37,7 +64,7 @@ export function toKeyValue(kv: PbKeyValue): KeyValue {
     modRevision: toNumber(kv.modRevision),
     createRevision: toNumber(kv.createRevision),
     version: toNumber(kv.version),
-    lease: toNumber(kv.lease),
+    lease: leaseNumber(kv.lease),
   };
 }
 
@@ -74,7 +101,7 @@ function toCompare(cmp: Compare) {
           ? { case: "createRevision" as const, value: BigInt(cmp.value) }
           : cmp.target === "version"
             ? { case: "version" as const, value: BigInt(cmp.value) }
-            : { case: "lease" as const, value: BigInt(cmp.value) };
+            : { case: "lease" as const, value: leaseId(Number(cmp.value)) };
   return {
     key: bytes(cmp.key),
     target: compareTargets[cmp.target],
@@ -96,7 +123,7 @@ function toRequestOp(op: TxnOp) {
       return {
         request: {
           case: "requestPut" as const,
-          value: { key: bytes(op.key), value: bytes(op.value), lease: BigInt(op.lease ?? 0) },
+          value: { key: bytes(op.key), value: bytes(op.value), lease: leaseId(op.lease ?? 0) },
         },
       };
     case "delete":
@@ -170,7 +197,7 @@ export class EtcdClient {
         }
         case "put": {
           const res = await this.kv.put(
-            { key: bytes(request.key), value: bytes(request.value), lease: BigInt(request.lease ?? 0) },
+            { key: bytes(request.key), value: bytes(request.value), lease: leaseId(request.lease ?? 0) },
             options,
           );
           return { type: "put", revision: toNumber(res.header?.revision ?? 0n) };
@@ -205,11 +232,11 @@ export class EtcdClient {
           return {
             type: "leaseGrant",
             revision: toNumber(res.header?.revision ?? 0n),
-            lease: toNumber(res.ID),
+            lease: leaseNumber(res.ID),
           };
         }
         case "leaseRevoke": {
-          const res = await this.lease.leaseRevoke({ ID: BigInt(request.lease) }, options);
+          const res = await this.lease.leaseRevoke({ ID: leaseId(request.lease) }, options);
           return { type: "leaseRevoke", revision: toNumber(res.header?.revision ?? 0n) };
         }
       }

@@ -90,6 +90,8 @@ export interface SoakSummary {
   readonly requests: number;
   readonly succeeded: number;
   readonly requestsPerSecond: number;
+  /** failures counts the failed requests by error message. */
+  readonly failures: ReadonlyMap<string, number>;
   readonly windows: number;
   readonly operationsChecked: number;
   readonly watchEvents: number;
@@ -141,6 +143,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   let aborted = false;
   let requests = 0;
   let succeeded = 0;
+  const failures = new Map<string, number>();
   let cluster: RobustnessCluster | undefined;
   const collectCrashes = () => {
     for (const m of cluster?.members ?? []) {
@@ -296,6 +299,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       await Promise.all(w.watchers.map((x) => x.stop()));
       requests += t.stats.requests;
       succeeded += t.stats.succeeded;
+      for (const [reason, n] of t.stats.failures) failures.set(reason, (failures.get(reason) ?? 0) + n);
       const closedAt = now();
       const during = faults
         .filter((f) => f.startedAt <= closedAt && f.outcome.healedAt >= w.startedAt)
@@ -409,6 +413,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     requests,
     succeeded,
     requestsPerSecond: requests / (durationMs / 1000),
+    failures,
     windows: windows.length,
     operationsChecked: windows.reduce((n, w) => n + w.operationsChecked, 0),
     watchEvents: windows.reduce((n, w) => n + w.watchEvents, 0),

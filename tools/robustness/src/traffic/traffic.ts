@@ -53,6 +53,8 @@ export interface TrafficStats {
   requests: number;
   succeeded: number;
   failed: number;
+  /** failures counts the failed requests by error message (timeouts, "leader changed", ...). */
+  readonly failures: Map<string, number>;
 }
 
 /**
@@ -62,7 +64,7 @@ export interface TrafficStats {
  */
 export class Traffic {
   readonly history: EtcdOperation[] = [];
-  readonly stats: TrafficStats = { requests: 0, succeeded: 0, failed: 0 };
+  readonly stats: TrafficStats = { requests: 0, succeeded: 0, failed: 0, failures: new Map() };
   #running = false;
   #loops: Promise<void>[] = [];
   #nextSlot = 0;
@@ -103,6 +105,8 @@ export class Traffic {
       return output;
     } catch (err) {
       this.stats.failed++;
+      const reason = errorText(err).slice(0, 80);
+      this.stats.failures.set(reason, (this.stats.failures.get(reason) ?? 0) + 1);
       // A refused connection never carried the request: it certainly did not happen.
       if (!errorText(err).includes("ECONNREFUSED")) {
         this.history.push({
