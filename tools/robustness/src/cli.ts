@@ -1,5 +1,8 @@
+import fs from "node:fs";
+import path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { runCampaign } from "./campaign.js";
+import { checkEtcdHistory } from "./checker/etcd-linearizability.js";
 import type { Target } from "./cluster/cluster.js";
 import { UsageError } from "./errors.js";
 import { type FaultKind, faultKinds } from "./faults/faults.js";
@@ -12,6 +15,7 @@ import {
   type SoakSummary,
   type SoakWindow,
 } from "./soak/soak.js";
+import type { WatchRecord } from "./traffic/watcher.js";
 
 const integer = (name: string) => (value: string) => {
   const n = Number(value);
@@ -233,6 +237,42 @@ export async function runCli(
           `in ${(summary.durationMs / 1000).toFixed(0)} s`,
       );
       exitCode = summary.violations + summary.livenessViolations === 0 ? 0 : 1;
+    });
+  program
+    .command("check <dir>")
+    .description(
+      "check a saved history again (a failing run's or soak window's report directory), e.g. with more time",
+    )
+    .option("--timeout-ms <ms>", "search budget", integer("timeout-ms"), 600_000)
+    .action((dir: string, o) => {
+      const revive = (_: string, v: unknown) => (v === "Infinity" ? Number.POSITIVE_INFINITY : v);
+      const history = JSON.parse(fs.readFileSync(path.join(dir, "history.json"), "utf8"), revive);
+      const watchesFile = path.join(dir, "watches.json");
+      const watches: WatchRecord[] = fs.existsSync(watchesFile)
+        ? JSON.parse(fs.readFileSync(watchesFile, "utf8"))
+        : [];
+      // Watcher 0 starts where the run's (or window's) keys begin: if it was never compacted, it saw every
+      // value the cluster applied to them.
+      const first = watches.find((w) => w.id === 0 && w.compactedAt === undefined);
+      const persistedValues =
+        first === undefined
+          ? undefined
+          : new Set(first.responses.flat().flatMap((e) => (e.type === "put" ? [e.kv.value] : [])));
+      const started = Date.now();
+      const report = checkEtcdHistory(history, {
+        timeoutMs: o.timeoutMs,
+        ...(persistedValues === undefined ? {} : { persistedValues }),
+      });
+      out(
+        `${report.verdict}: ${report.operations.length} operations in ${report.partitions.length} partitions, ` +
+          `${((Date.now() - started) / 1000).toFixed(1)} s` +
+          `${persistedValues === undefined ? " (no complete watch log)" : ""}`,
+      );
+      for (const p of report.partitions) {
+        if (p.result.verdict !== "ok") out(`  ${p.result.verdict}: keys ${p.keys.join(",")}`);
+      }
+      for (const v of report.revisionViolations) out(`  ! ${v}`);
+      exitCode = report.verdict === "ok" && report.revisionViolations.length === 0 ? 0 : 1;
     });
   program
     .command("fuzz")

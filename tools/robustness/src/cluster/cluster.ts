@@ -260,11 +260,23 @@ export class RobustnessCluster {
         if (!errorText(err).includes("member not found")) throw err;
       }
     });
+    // The new member has the old one's peer URL: only an entry with another id is the new one (a member
+    // that has not applied the removal yet still lists the old entry).
+    const added = (list: { members: Array<{ ID: bigint; peerURLs: string[] }> }) =>
+      list.members.some((m) => m.peerURLs.includes(peerUrl) && m.ID !== oldId);
     await retryMembership(others, async (c) => {
       const list = await c.cluster.memberList({}, { timeoutMs: 3000 });
-      if (list.members.some((m) => m.peerURLs.includes(peerUrl))) return;
+      if (added(list)) return;
       await c.cluster.memberAdd({ peerURLs: [peerUrl] }, { timeoutMs: 3000 });
     });
+    // A joining member asks the others who is in the cluster: every running one must know it by then.
+    for (const other of others.filter((m) => m.process !== undefined && !m.stopped)) {
+      await retryMembership([other], async (c) => {
+        if (!added(await c.cluster.memberList({}, { timeoutMs: 3000 }))) {
+          throw new ClusterError(`${other.name} does not list the new ${member.name} yet`);
+        }
+      });
+    }
     this.#spawn(member, "existing");
     await waitListening(member, 30_000);
   }
