@@ -84,6 +84,7 @@ export class RobustnessCluster {
   /** start launches the members with --initial-cluster-state new and waits for a leader. */
   static async start(options: ClusterOptions): Promise<RobustnessCluster> {
     const cluster = new RobustnessCluster(options);
+    live.add(cluster);
     try {
       for (let i = 1; i <= options.size; i++) cluster.members.push(await cluster.#plan(`m${i}`));
       for (const member of cluster.members) cluster.#spawn(member, "new");
@@ -397,12 +398,21 @@ export class RobustnessCluster {
 
   /** stop ends every process we started (by PID) and closes proxies and clients. */
   async stop(): Promise<void> {
+    live.delete(this);
     await Promise.all(this.members.map((m) => this.kill(m, "SIGKILL")));
     for (const m of this.members) {
       m.client.close();
       await m.proxy.close();
     }
   }
+}
+
+/** live are the clusters started and not yet stopped (what an interrupted tool must end). */
+const live = new Set<RobustnessCluster>();
+
+/** stopAllClusters ends every member this process started (by PID), e.g. on SIGINT. */
+export async function stopAllClusters(): Promise<void> {
+  await Promise.all([...live].map((c) => c.stop()));
 }
 
 /** waitListening resolves when the member's client port accepts TCP connections. */

@@ -229,20 +229,27 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
         if (out !== undefined && "revision" in out) maxRevision = Math.max(maxRevision, out.revision);
       }
     };
-    const openWindow = (index: number): OpenWindow => {
+    const openWindow = async (index: number): Promise<OpenWindow> => {
       const prefix = `w${index}/key/`;
       const end = prefixEnd(prefix);
-      // Every write of this window comes after every answer seen so far: its revisions are above them.
-      const keyspaceStart = maxRevision + 1;
       const watchers: Watcher[] = [];
       const startWatcher = (startRevision: number) => {
         const id = watchers.length;
         const w = new Watcher(id, startRevision, prefix, end, (failures) => memberClient(id + failures));
         watchers.push(w);
         w.start();
+        return w;
       };
+      // Watcher 0 watches from "now" and the traffic starts once it is created: every write of the window
+      // comes after it, so it sees them all. (A fixed start revision can be compacted away before the watch
+      // is created: a compaction storm compacts up to the current revision.)
+      const first = startWatcher(0);
+      const createdBy = now() + 10_000;
+      while (first.record.createdRevision === undefined && now() < createdBy && !aborted) await sleep(10);
+      // Without it (no member answered in time), every write of the window still comes after every answer
+      // seen so far.
+      const keyspaceStart = (first.record.createdRevision ?? maxRevision) + 1;
       startWatcher(keyspaceStart);
-      startWatcher(0);
       const traffic = new Traffic(
         {
           clients: options.clients,
@@ -354,11 +361,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
 
     const windowLoop = async () => {
       const closing: Promise<void>[] = [];
-      let current = openWindow(0);
+      let current = await openWindow(0);
       for (let i = 1; ; i++) {
         const end = Math.min(i * options.windowMs, options.durationMs);
         while (now() < end && running()) await sleep(Math.min(200, end - now()));
-        const next = running() ? openWindow(i) : undefined;
+        const next = running() ? await openWindow(i) : undefined;
         closing.push(closeWindow(current));
         if (next === undefined) break;
         current = next;

@@ -34,6 +34,10 @@ export interface WindowCheckResult {
   readonly reportHtml: string | undefined;
 }
 
+/** watchStart is the first revision a watch covers ("from now" covers what follows its creation). */
+const watchStart = (w: WatchRecord) =>
+  w.startRevision > 0 ? w.startRevision : (w.createdRevision ?? Number.POSITIVE_INFINITY) + 1;
+
 const lastRevision = (w: WatchRecord) => Math.max(0, ...w.responses.flat().map((e) => e.revision));
 
 /**
@@ -54,8 +58,7 @@ export function checkWindow(input: WindowCheckInput): WindowCheckResult {
   violations.push(...watchResult.violations);
   const complete = input.watchers.find(
     (w) =>
-      w.startRevision > 0 &&
-      w.startRevision <= input.keyspaceStart &&
+      watchStart(w) <= input.keyspaceStart &&
       w.compactedAt === undefined &&
       lastRevision(w) >= input.finalRevision,
   );

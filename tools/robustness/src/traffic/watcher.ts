@@ -77,7 +77,14 @@ export class Watcher {
   async #run(): Promise<void> {
     let failures = 0;
     while (this.#running && this.record.compactedAt === undefined) {
-      const from = this.#lastRevision > 0 ? this.#lastRevision + 1 : this.record.startRevision;
+      // Resume after the last event; a "from now" watch that saw none resumes after its creation revision.
+      const created = this.record.createdRevision;
+      const from =
+        this.#lastRevision > 0
+          ? this.#lastRevision + 1
+          : this.record.startRevision === 0 && created !== undefined
+            ? created + 1
+            : this.record.startRevision;
       const client = this.clientFor(failures);
       try {
         await this.#stream(client, from);

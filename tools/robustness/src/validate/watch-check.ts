@@ -127,7 +127,9 @@ export function checkWatches(input: WatchCheckInput): WatchCheckResult {
   const start = input.keyspaceStart ?? 1;
   const complete = shared
     ? input.watchers.some(
-        (w) => w.startRevision > 0 && w.startRevision <= start && w.compactedAt === undefined,
+        (w) =>
+          (w.startRevision > 0 ? w.startRevision : (w.createdRevision ?? Number.POSITIVE_INFINITY) + 1) <=
+            start && w.compactedAt === undefined,
       )
     : revisions.every((r, i) => r === i + 2);
   const latest = new Map<string, KeyValue | undefined>();
