@@ -300,9 +300,6 @@ const steps: Step[] = [
     name: "lease revoke",
     route: "lease/revoke",
     body: (ctx) => ({ ID: leaseId(ctx) }),
-    known:
-      "etcd-ts bug: revoking a lease whose key it deletes answers header.revision 10 (before the delete); " +
-      "etcd answers 11 (after it)",
   },
   {
     name: "lease timetolive revoked",
