@@ -58,8 +58,11 @@ describe("RaftLog (model-based)", () => {
             const to = Math.min(op.to, model.length);
             if (to > log.committed) log.commitTo(to);
           } else {
-            // Only persisted, committed entries can be compacted.
-            const to = Math.min(op.to, log.committed, storage.lastIndex());
+            // Only persisted, committed entries can be compacted: persisted means in the log's stable part
+            // (storage may still hold entries the unstable part has since replaced, until they are persisted).
+            const firstUnstable = log.unstableEntries()[0]?.index;
+            const stable = firstUnstable === undefined ? storage.lastIndex() : firstUnstable - 1;
+            const to = Math.min(op.to, log.committed, stable);
             if (to < firstIndex) continue;
             storage.createSnapshot(to, undefined, new Uint8Array());
             storage.compact(to);
