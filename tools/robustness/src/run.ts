@@ -124,8 +124,10 @@ export async function runOnce(options: RunOptions): Promise<RunResult> {
           ...(options.binary === undefined ? {} : { binary: options.binary }),
         });
       } catch (err) {
-        // A free port taken by another process between our probe and the member's bind: try new ports.
-        if (attempt >= 3 || !errorText(err).includes("EADDRINUSE")) throw err;
+        // A free port taken by another process between our probe and the member's bind: try new ports. (A
+        // peer port taken by another cluster's member shows up as that member's cluster id.)
+        const text = errorText(err);
+        if (attempt >= 3 || !(text.includes("EADDRINUSE") || text.includes("cluster ID mismatch"))) throw err;
       }
     }
     phase("start");

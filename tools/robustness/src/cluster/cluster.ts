@@ -52,8 +52,23 @@ export function defaultEtcdTsBinary(): string {
   return path.join(path.dirname(require.resolve("@etcd-ts/server-app/package.json")), "dist", "main.js");
 }
 
-/** freePort asks the OS for a free loopback port. */
+/**
+ * handedOut are the ports freePort gave this process: the OS may offer a closed port again before its new
+ * owner binds it, and two clusters started side by side (`--parallel`, the CI suite) must not share one.
+ */
+const handedOut = new Set<number>();
+
+/** freePort asks the OS for a free loopback port that this process has not handed out before. */
 export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await osFreePort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+}
+
+function osFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once("error", reject);
