@@ -16,6 +16,7 @@ import {
   type SoakWindow,
 } from "./soak/soak.js";
 import type { WatchRecord } from "./traffic/watcher.js";
+import { putValues } from "./validate/watch-check.js";
 
 const integer = (name: string) => (value: string) => {
   const n = Number(value);
@@ -254,10 +255,7 @@ export async function runCli(
       // Watcher 0 starts where the run's (or window's) keys begin: if it was never compacted, it saw every
       // value the cluster applied to them.
       const first = watches.find((w) => w.id === 0 && w.compactedAt === undefined);
-      const persistedValues =
-        first === undefined
-          ? undefined
-          : new Set(first.responses.flat().flatMap((e) => (e.type === "put" ? [e.kv.value] : [])));
+      const persistedValues = first === undefined ? undefined : putValues(first);
       const started = Date.now();
       const report = checkEtcdHistory(history, {
         timeoutMs: o.timeoutMs,

@@ -11,7 +11,7 @@ import { Random } from "./random.js";
 import { sleep } from "./sleep.js";
 import { keyPrefix, keyPrefixEnd, Traffic } from "./traffic/traffic.js";
 import { Watcher } from "./traffic/watcher.js";
-import { checkWatches } from "./validate/watch-check.js";
+import { checkWatches, putValues } from "./validate/watch-check.js";
 
 /** RunOptions describe one robustness run: a fresh cluster, traffic, one fault, validation. */
 export interface RunOptions {
@@ -232,10 +232,7 @@ export async function runOnce(options: RunOptions): Promise<RunResult> {
       (w) =>
         w.record.startRevision === 1 && w.record.compactedAt === undefined && w.lastRevision >= finalRevision,
     );
-    const persistedValues =
-      complete === undefined
-        ? undefined
-        : new Set(complete.record.responses.flat().flatMap((e) => (e.type === "put" ? [e.kv.value] : [])));
+    const persistedValues = complete === undefined ? undefined : putValues(complete.record);
     const report = checkEtcdHistory(t.history, {
       timeoutMs: options.checkerTimeoutMs,
       ...(persistedValues === undefined ? {} : { persistedValues }),

@@ -2,7 +2,7 @@ import { checkEtcdHistory, type EtcdOperation } from "../checker/etcd-linearizab
 import { renderHtmlReport } from "../checker/html-report.js";
 import type { CheckVerdict } from "../checker/operation.js";
 import type { WatchRecord } from "../traffic/watcher.js";
-import { checkWatches } from "../validate/watch-check.js";
+import { checkWatches, putValues, watchStart } from "../validate/watch-check.js";
 
 /**
  * WindowCheckInput is one soak window: its own fresh keys, written from `keyspaceStart` on, the client
@@ -34,10 +34,6 @@ export interface WindowCheckResult {
   readonly reportHtml: string | undefined;
 }
 
-/** watchStart is the first revision a watch covers ("from now" covers what follows its creation). */
-const watchStart = (w: WatchRecord) =>
-  w.startRevision > 0 ? w.startRevision : (w.createdRevision ?? Number.POSITIVE_INFINITY) + 1;
-
 const lastRevision = (w: WatchRecord) => Math.max(0, ...w.responses.flat().map((e) => e.revision));
 
 /**
@@ -62,10 +58,7 @@ export function checkWindow(input: WindowCheckInput): WindowCheckResult {
       w.compactedAt === undefined &&
       lastRevision(w) >= input.finalRevision,
   );
-  const persistedValues =
-    complete === undefined
-      ? undefined
-      : new Set(complete.responses.flat().flatMap((e) => (e.type === "put" ? [e.kv.value] : [])));
+  const persistedValues = complete === undefined ? undefined : putValues(complete);
   const report = checkEtcdHistory(input.history, {
     timeoutMs: input.checkerTimeoutMs,
     ...(persistedValues === undefined ? {} : { persistedValues }),

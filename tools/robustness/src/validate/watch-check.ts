@@ -31,6 +31,16 @@ export interface WatchCheckResult {
   readonly revisions: number;
 }
 
+/** watchStart is the first revision a watch covers ("from now" covers what follows its creation). */
+export function watchStart(w: WatchRecord): number {
+  return w.startRevision > 0 ? w.startRevision : (w.createdRevision ?? Number.POSITIVE_INFINITY) + 1;
+}
+
+/** putValues are the values of every put a watcher received: from a complete watch, all values applied. */
+export function putValues(w: WatchRecord): Set<string> {
+  return new Set(w.responses.flat().flatMap((e) => (e.type === "put" ? [e.kv.value] : [])));
+}
+
 const sameKv = (a: KeyValue | undefined, b: KeyValue | undefined) =>
   a === undefined || b === undefined
     ? a === b
@@ -126,11 +136,7 @@ export function checkWatches(input: WatchCheckInput): WatchCheckResult {
   const revisions = [...log.keys()].sort((a, b) => a - b);
   const start = input.keyspaceStart ?? 1;
   const complete = shared
-    ? input.watchers.some(
-        (w) =>
-          (w.startRevision > 0 ? w.startRevision : (w.createdRevision ?? Number.POSITIVE_INFINITY) + 1) <=
-            start && w.compactedAt === undefined,
-      )
+    ? input.watchers.some((w) => watchStart(w) <= start && w.compactedAt === undefined)
     : revisions.every((r, i) => r === i + 2);
   const latest = new Map<string, KeyValue | undefined>();
   for (const revision of revisions) {
