@@ -283,9 +283,24 @@ for (const kind of ["etcd 3.4", "etcd-ts"] as const) {
               "warn",
               ...common,
             ],
-            { stdio: "ignore" },
+            { stdio: ["ignore", "pipe", "pipe"] },
           ),
         );
+        // Each member's output is kept so that a cluster that never forms says why.
+        const outputs = children.map(() => "");
+        for (const [i, child] of children.entries()) {
+          const keep = (d: Buffer) => {
+            outputs[i] = (outputs[i] + d.toString()).slice(-20_000);
+          };
+          child.stdout?.on("data", keep);
+          child.stderr?.on("data", keep);
+        }
+        const diagnosis = () =>
+          children
+            .map(
+              (c, i) => `--- ${names[i]} (exit ${c.exitCode ?? c.signalCode ?? "running"}):\n${outputs[i]}`,
+            )
+            .join("\n");
         const exited = children.map((c) => new Promise<void>((resolve) => c.once("exit", () => resolve())));
         try {
           const endpoints = clients.map((c) => c.replace("http://", ""));
@@ -304,9 +319,11 @@ for (const kind of ["etcd 3.4", "etcd-ts"] as const) {
               }),
             );
           let got: Array<number | undefined> = [];
-          for (let i = 0; i < 150; i++) {
+          const deadline = Date.now() + 60_000;
+          for (;;) {
             got = await hashes();
-            if (got.every((h) => h !== undefined)) break;
+            if (got.every((h) => h !== undefined) || Date.now() > deadline) break;
+            if (children.some((c) => c.exitCode !== null)) break;
             await new Promise((resolve) => setTimeout(resolve, 200));
           }
           expect(got).toEqual([expected.hash.hash, expected.hash.hash, expected.hash.hash]);
@@ -326,12 +343,14 @@ for (const kind of ["etcd 3.4", "etcd-ts"] as const) {
           expect(
             (await ok(endpoints[1] as string, [...ROOT, "get", "/many/0299", "--print-value-only"])).trim(),
           ).toBe("value 299");
+        } catch (err) {
+          throw new Error(`${String(err)}\n${diagnosis()}`);
         } finally {
           for (const child of children)
             if (child.exitCode === null && child.signalCode === null) child.kill();
           await Promise.all(exited);
         }
-      });
+      }, 150_000);
 
     it("refuses a corrupted snapshot with a clear error and leaves no data dir", async () => {
       const bytes = fs.readFileSync(snapshot);
