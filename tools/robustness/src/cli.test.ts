@@ -2,7 +2,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseDuration, runCli } from "./cli.js";
+import { type LoadFlags, loadOptions, parseDuration, runCli } from "./cli.js";
+import { defaultRunOptions } from "./run.js";
+import { defaultSoakOptions } from "./soak/soak.js";
 
 describe("etcd-ts-robustness command line", () => {
   it("reads soak durations", () => {
@@ -10,6 +12,36 @@ describe("etcd-ts-robustness command line", () => {
     expect(parseDuration("90s")).toBe(90_000);
     expect(parseDuration("250")).toBe(250);
     expect(() => parseDuration("soon")).toThrow(/bad duration/);
+  });
+
+  it("fills a run's and a soak's options from the same flags, each with its own load defaults", () => {
+    const flags: LoadFlags = {
+      target: "etcd",
+      members: 5,
+      qps: defaultRunOptions.qps,
+      clients: defaultRunOptions.clients,
+      keys: 4,
+      watchers: 2,
+      requestTimeoutMs: 700,
+      heartbeatMs: 100,
+      electionTimeoutMs: 1000,
+      reportDir: "reports",
+    };
+    const none = () => false;
+    const soak = loadOptions(flags, none, defaultSoakOptions);
+    expect(soak).toMatchObject({ target: "etcd", members: 5, keys: 4, watchers: 2, reportDir: "reports" });
+    expect([soak.qps, soak.clients]).toEqual([600, 16]); // the soak's own load, not the run defaults
+    expect(soak.snapshotCount).toBe(defaultSoakOptions.snapshotCount);
+    expect(soak.healthBudgetMs).toBe(3000); // 3 election timeouts
+    const run = loadOptions(flags, none, defaultRunOptions);
+    expect([run.qps, run.clients, run.snapshotCount]).toEqual([150, 8, defaultRunOptions.snapshotCount]);
+    // Flags given on the command line win in both modes.
+    const given = loadOptions(
+      { ...flags, qps: 900, clients: 32, healthBudgetMs: 2000 },
+      () => true,
+      defaultSoakOptions,
+    );
+    expect([given.qps, given.clients, given.healthBudgetMs]).toEqual([900, 32, 2000]);
   });
 
   it("refuses bad input with exit code 2 before starting anything", async () => {

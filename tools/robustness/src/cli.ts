@@ -7,6 +7,7 @@ import type { Target } from "./cluster/cluster.js";
 import { UsageError } from "./errors.js";
 import { type FaultKind, faultKinds } from "./faults/faults.js";
 import { runFuzz } from "./fuzz/api-fuzz.js";
+import type { LoadOptions } from "./options.js";
 import { defaultRunOptions, type RunResult } from "./run.js";
 import {
   defaultSoakOptions,
@@ -94,6 +95,50 @@ const describeSoak = (s: SoakSummary) => {
   );
 };
 
+/** LoadFlags are the parsed command-line flags that a run and a soak share. */
+export interface LoadFlags {
+  readonly target: Target;
+  readonly binary?: string;
+  readonly members: number;
+  readonly qps: number;
+  readonly clients: number;
+  readonly keys: number;
+  readonly watchers: number;
+  readonly requestTimeoutMs: number;
+  readonly heartbeatMs: number;
+  readonly electionTimeoutMs: number;
+  readonly healthBudgetMs?: number;
+  readonly reportDir: string;
+}
+
+/**
+ * loadOptions turns the shared flags into a run's or a soak's LoadOptions. A load flag left out (`given`
+ * false) takes the mode's own default — a soak's load is 600 req/s from 16 clients, a run's 150 from 8 —
+ * so those two cannot simply be commander defaults. The health budget defaults to 3 election timeouts.
+ */
+export function loadOptions(
+  flags: LoadFlags,
+  given: (flag: "qps" | "clients") => boolean,
+  defaults: LoadOptions,
+): LoadOptions {
+  return {
+    target: flags.target,
+    ...(flags.binary === undefined ? {} : { binary: flags.binary }),
+    members: flags.members,
+    qps: given("qps") ? flags.qps : defaults.qps,
+    clients: given("clients") ? flags.clients : defaults.clients,
+    keys: flags.keys,
+    watchers: flags.watchers,
+    requestTimeoutMs: flags.requestTimeoutMs,
+    heartbeatMs: flags.heartbeatMs,
+    electionTimeoutMs: flags.electionTimeoutMs,
+    snapshotCount: defaults.snapshotCount,
+    checkerTimeoutMs: defaults.checkerTimeoutMs,
+    healthBudgetMs: flags.healthBudgetMs ?? 3 * flags.electionTimeoutMs,
+    reportDir: flags.reportDir,
+  };
+}
+
 /** runCli is the etcd-ts-robustness command line; returns the exit code. */
 export async function runCli(
   argv: readonly string[],
@@ -176,29 +221,18 @@ export async function runCli(
     .action(async (o, command: Command) => {
       const target = o.target as Target;
       if (target !== "etcd-ts" && target !== "etcd") throw new UsageError("--target is etcd-ts or etcd");
+      const given = (name: string) => command.getOptionValueSource(name) === "cli";
+      const load = (defaults: LoadOptions) => loadOptions(o, given, defaults);
       if (o.soak !== undefined) {
         if (o.runs !== undefined) throw new UsageError("--soak and --runs do not go together");
-        // The soak's own defaults (600 req/s from 16 clients) unless given on the command line.
-        const given = (name: string) => command.getOptionValueSource(name) === "cli";
         const summary = await runSoak({
           ...defaultSoakOptions,
-          target,
-          ...(o.binary === undefined ? {} : { binary: o.binary as string }),
+          ...load(defaultSoakOptions),
           seed: o.seed,
           durationMs: o.soak,
           faultIntervalMs: o.faultIntervalMs,
           windowMs: o.windowMs,
-          members: o.members,
           faults: o.faults ?? faultKinds,
-          qps: given("qps") ? o.qps : defaultSoakOptions.qps,
-          clients: given("clients") ? o.clients : defaultSoakOptions.clients,
-          keys: o.keys,
-          watchers: o.watchers,
-          requestTimeoutMs: o.requestTimeoutMs,
-          heartbeatMs: o.heartbeatMs,
-          electionTimeoutMs: o.electionTimeoutMs,
-          healthBudgetMs: o.healthBudgetMs ?? 3 * o.electionTimeoutMs,
-          reportDir: o.reportDir,
           onFault: (f) => out(describeSoakFault(f)),
           onWindow: (w) => out(describeSoakWindow(w)),
         });
@@ -208,22 +242,7 @@ export async function runCli(
       }
       const total = String(o.runs ?? (o.faults ?? faultKinds).length);
       const summary = await runCampaign({
-        base: {
-          ...defaultRunOptions,
-          target,
-          ...(o.binary === undefined ? {} : { binary: o.binary as string }),
-          members: o.members,
-          trafficMs: o.trafficMs,
-          qps: o.qps,
-          clients: o.clients,
-          keys: o.keys,
-          watchers: o.watchers,
-          requestTimeoutMs: o.requestTimeoutMs,
-          heartbeatMs: o.heartbeatMs,
-          electionTimeoutMs: o.electionTimeoutMs,
-          healthBudgetMs: o.healthBudgetMs ?? 3 * o.electionTimeoutMs,
-          reportDir: o.reportDir,
-        },
+        base: { ...defaultRunOptions, ...load(defaultRunOptions), trafficMs: o.trafficMs },
         faults: o.faults ?? faultKinds,
         firstSeed: o.seed,
         ...(o.runs === undefined ? {} : { runs: o.runs as number }),

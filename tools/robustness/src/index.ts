@@ -31,6 +31,7 @@ export type {
 } from "./model/etcd-types.js";
 export { keyInRange } from "./model/etcd-types.js";
 export { ReferenceEtcd } from "./model/reference-etcd.js";
+export type { LoadOptions } from "./options.js";
 export { Random } from "./random.js";
 export type { SoakFault, SoakOptions, SoakSummary, SoakWindow } from "./soak/soak.js";
 export { defaultSoakOptions, runSoak } from "./soak/soak.js";

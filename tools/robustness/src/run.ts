@@ -7,6 +7,7 @@ import { renderHtmlReport } from "./checker/html-report.js";
 import { RobustnessCluster, type Target } from "./cluster/cluster.js";
 import { errorText } from "./cluster/etcd-client.js";
 import { type FaultKind, type FaultOutcome, injectFault } from "./faults/faults.js";
+import type { LoadOptions } from "./options.js";
 import { Random } from "./random.js";
 import { sleep } from "./sleep.js";
 import { keyPrefix, keyPrefixEnd, Traffic } from "./traffic/traffic.js";
@@ -14,27 +15,11 @@ import { Watcher } from "./traffic/watcher.js";
 import { checkWatches, putValues } from "./validate/watch-check.js";
 
 /** RunOptions describe one robustness run: a fresh cluster, traffic, one fault, validation. */
-export interface RunOptions {
-  readonly target: Target;
-  readonly binary?: string;
-  readonly members: number;
+export interface RunOptions extends LoadOptions {
   readonly fault: FaultKind;
   readonly seed: number;
   /** trafficMs is how long traffic runs before the fault and again after it healed. */
   readonly trafficMs: number;
-  readonly qps: number;
-  readonly clients: number;
-  readonly keys: number;
-  readonly watchers: number;
-  readonly requestTimeoutMs: number;
-  readonly heartbeatMs: number;
-  readonly electionTimeoutMs: number;
-  readonly snapshotCount: number;
-  readonly checkerTimeoutMs: number;
-  /** healthBudgetMs: every member must serve linearizable reads this soon after the heal. */
-  readonly healthBudgetMs: number;
-  /** reportDir receives history.json, report.html and member logs of a failing run. */
-  readonly reportDir?: string;
 }
 
 /** defaultRunOptions are the CI-sized settings (a few seconds of traffic per run). */

@@ -2,9 +2,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { RobustnessCluster, type Target } from "../cluster/cluster.js";
+import { RobustnessCluster } from "../cluster/cluster.js";
 import { type EtcdClient, errorText, toNumber } from "../cluster/etcd-client.js";
 import { type FaultKind, type FaultOutcome, faultKinds, injectFault } from "../faults/faults.js";
+import type { LoadOptions } from "../options.js";
 import { Random } from "../random.js";
 import { sleep } from "../sleep.js";
 import { prefixEnd, Traffic } from "../traffic/traffic.js";
@@ -13,10 +14,7 @@ import type { WindowCheckResult } from "./window-check.js";
 import { WindowChecker } from "./window-checker.js";
 
 /** SoakOptions describe one soak: a long-lived cluster, continuous traffic, a fault every interval. */
-export interface SoakOptions {
-  readonly target: Target;
-  readonly binary?: string;
-  readonly members: number;
+export interface SoakOptions extends LoadOptions {
   readonly seed: number;
   readonly durationMs: number;
   /** maxFaults, when set, also ends the soak once this many faults have healed (whichever comes first). */
@@ -26,17 +24,6 @@ export interface SoakOptions {
   /** windowMs: the traffic moves to fresh keys this often; each window is checked on its own. */
   readonly windowMs: number;
   readonly faults: readonly FaultKind[];
-  readonly qps: number;
-  readonly clients: number;
-  readonly keys: number;
-  readonly watchers: number;
-  readonly requestTimeoutMs: number;
-  readonly heartbeatMs: number;
-  readonly electionTimeoutMs: number;
-  readonly snapshotCount: number;
-  readonly checkerTimeoutMs: number;
-  readonly healthBudgetMs: number;
-  readonly reportDir?: string;
   /** onFault / onWindow are told about each healed fault and each checked window (progress output). */
   readonly onFault?: (fault: SoakFault) => void;
   readonly onWindow?: (window: SoakWindow) => void;
