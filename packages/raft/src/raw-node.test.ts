@@ -3,7 +3,7 @@ import { decodeConfChangeV2 } from "./confchange/codec.js";
 import { AssertionError, ProposalDroppedError, StepLocalMsgError, StepPeerNotFoundError } from "./errors.js";
 import { RawNode } from "./raw-node.js";
 import type { Ready } from "./ready.js";
-import { isEmptyReady } from "./ready.js";
+import { isEmptyReady, messagesBeforePersist } from "./ready.js";
 import { MemoryStorage } from "./storage.js";
 import { confStateOf } from "./testing/network.js";
 import {
@@ -56,6 +56,54 @@ describe("RawNode", () => {
     expect(rd2.committedEntries.map((e) => dec.decode(e.data))).toEqual(["hello"]);
     expect(rd2.hardState).toEqual({ term: 1, vote: 1n, commit: 2 });
     expect(n.status().applied).toBe(2);
+  });
+
+  it("messagesBeforePersist: only a leader's appends, and never in the Ready that changes its term", () => {
+    // One voter and a learner: the voter wins its term in the same Ready that sends the learner appends.
+    const st = new MemoryStorage(confStateOf([1n], [2n]));
+    const n = node(st);
+    n.campaign();
+    n.tick(); // a heartbeat to the learner, in the same Ready as the new term
+    let rd = n.ready();
+    expect(rd.softState?.raftState).toBe(StateType.Leader);
+    expect(rd.messages.some((m) => m.type === MessageType.MsgHeartbeat && m.to === 2n)).toBe(true);
+    expect(rd.hardState?.term).toBe(1);
+    // The term is not on disk yet: a crash could forget it, so nothing goes out before the write.
+    expect(messagesBeforePersist(rd, n.raft.state, st.savedHardState())).toEqual([]);
+    st.append(rd.entries);
+    if (rd.hardState) st.setHardState(rd.hardState);
+    n.advance();
+    // Same term, new entry: the learner's append may go out while the leader writes it.
+    n.propose(enc.encode("x"));
+    rd = n.ready();
+    const early = messagesBeforePersist(rd, n.raft.state, st.savedHardState());
+    expect(early.length).toBeGreaterThan(0);
+    expect(early.every((m) => m.type === MessageType.MsgApp && m.to === 2n)).toBe(true);
+    st.append(rd.entries);
+    n.advance();
+
+    // A follower's acknowledgement promises its disk: it always waits.
+    const f = new RawNode({
+      id: 2n,
+      electionTick: 10,
+      heartbeatTick: 1,
+      storage: new MemoryStorage(confStateOf([1n, 2n])),
+      random: () => 0,
+    });
+    f.step(
+      newMessage({
+        type: MessageType.MsgApp,
+        from: 1n,
+        to: 2n,
+        term: 1,
+        logTerm: 0,
+        index: 0,
+        entries: [{ term: 1, index: 1, type: EntryType.Normal, data: new Uint8Array() }],
+      }),
+    );
+    rd = f.ready();
+    expect(rd.messages.map((m) => m.type)).toContain(MessageType.MsgAppResp);
+    expect(messagesBeforePersist(rd, f.raft.state, { term: 0, vote: 0n })).toEqual([]);
   });
 
   it("ready() twice without advance() is a programming error", () => {

@@ -1,4 +1,13 @@
-import type { Entry, HardState, Message, ReadState, Snapshot, SoftState } from "./types.js";
+import {
+  type Entry,
+  type HardState,
+  type Message,
+  MessageType,
+  type ReadState,
+  type Snapshot,
+  type SoftState,
+  StateType,
+} from "./types.js";
 
 /**
  * Ready is one batch of work raft hands to the driver. Handle it in this order, then call
@@ -44,4 +53,30 @@ export function isEmptyReady(rd: Ready): boolean {
     rd.committedEntries.length === 0 &&
     rd.messages.length === 0
   );
+}
+
+const leaderParallel: ReadonlySet<MessageType> = new Set<MessageType>([
+  MessageType.MsgApp,
+  MessageType.MsgHeartbeat,
+  MessageType.MsgSnap,
+  MessageType.MsgTimeoutNow,
+]);
+
+/**
+ * messagesBeforePersist picks the messages of `rd` that may be sent while `rd` is still being persisted
+ * (raft thesis 10.2.1: the leader writes to its disk in parallel with its followers). Only a leader's own
+ * MsgApp, MsgHeartbeat, MsgSnap and MsgTimeoutNow qualify: they promise nothing about its disk. None do
+ * when the node is not leader, or when the Ready changes the term or vote on disk (`persisted`): a
+ * single-voter leader wins its term in the same Ready, and its appends must not reach learners in a term
+ * a crash could forget. The rest of `rd.messages` waits for the write, as always.
+ */
+export function messagesBeforePersist(
+  rd: Ready,
+  state: StateType,
+  persisted: Pick<HardState, "term" | "vote">,
+): Message[] {
+  if (state !== StateType.Leader) return [];
+  const hs = rd.hardState;
+  if (hs !== undefined && (hs.term !== persisted.term || hs.vote !== persisted.vote)) return [];
+  return rd.messages.filter((m) => leaderParallel.has(m.type));
 }

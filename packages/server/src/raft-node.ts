@@ -4,6 +4,7 @@ import {
   type HardState,
   type MemoryStorage,
   type Message,
+  messagesBeforePersist,
   ProposalDroppedError,
   type RawNode,
   type Ready,
@@ -33,8 +34,9 @@ export interface RaftNodeHooks {
 /**
  * RaftNode drives a RawNode: it ticks it, feeds it proposals and messages, and runs each Ready in the order
  * the Ready demands: persist entries and hard state to the WAL (one fsync for the whole Ready: group commit),
- * then send the messages, apply committed entries, and advance. Proposals that arrive while a Ready is being
- * persisted are batched into the next one.
+ * then send the messages, apply committed entries, and advance. A leader sends its appends and heartbeats
+ * before its own write (raft thesis 10.2.1, as etcd does), so that its fsync and its followers' overlap.
+ * Proposals that arrive while a Ready is being persisted are batched into the next one.
  */
 export class RaftNode {
   readonly rawNode: RawNode;
@@ -198,6 +200,10 @@ export class RaftNode {
       this.#lead = rd.softState.lead;
       this.#hooks.onLeaderChange(this.#lead, rd.hardState?.term ?? this.#term);
     }
+    // 0. A leader's appends and heartbeats promise nothing about its own disk: they go out now, and the
+    // followers write while the leader does (never in a Ready that changes the term or vote on disk).
+    const early = messagesBeforePersist(rd, this.rawNode.raft.state, this.storage.savedHardState());
+    if (early.length > 0) this.#hooks.send(early);
     // 1. Persist (before sending anything that depends on it).
     if (rd.snapshot !== undefined && rd.snapshot.metadata.index > 0) {
       await this.#hooks.saveSnapshot(rd.snapshot);
@@ -226,8 +232,10 @@ export class RaftNode {
       this.#term = hardState.term;
     }
     if (rd.entries.length > 0) this.storage.append(rd.entries);
-    // 2. Send.
-    if (rd.messages.length > 0) this.#hooks.send(rd.messages);
+    // 2. Send the rest (all of it when nothing went early).
+    const sent = new Set(early);
+    const rest = early.length === 0 ? rd.messages : rd.messages.filter((m) => !sent.has(m));
+    if (rest.length > 0) this.#hooks.send(rest);
     // 3. Reads that raft confirmed.
     for (const rs of rd.readStates) this.#hooks.onReadIndex(rs.requestCtx, rs.index);
     // 4. Apply, in order.

@@ -2,7 +2,7 @@ import { decodeConfChange, decodeConfChangeV2 } from "../confchange/codec.js";
 import type { TestingKnobs } from "../config.js";
 import { ProposalDroppedError, RaftError } from "../errors.js";
 import { RawNode } from "../raw-node.js";
-import type { Ready } from "../ready.js";
+import { messagesBeforePersist, type Ready } from "../ready.js";
 import { cloneConfState, MemoryStorage } from "../storage.js";
 import type { ConfChange, ConfChangeV2, ConfState, Entry, HardState, Message } from "../types.js";
 import {
@@ -17,13 +17,6 @@ import {
 import { Rng } from "./rng.js";
 
 /** Message types a leader may send before its own write of the same Ready is durable. */
-const LEADER_PARALLEL = new Set<number>([
-  MessageType.MsgApp,
-  MessageType.MsgHeartbeat,
-  MessageType.MsgSnap,
-  MessageType.MsgTimeoutNow,
-]);
-
 /** SimOptions selects the size, length and planted bugs of one simulated run. */
 export interface SimOptions {
   seed: number;
@@ -427,12 +420,8 @@ export class Simulation {
     // A leader may send its replication messages in parallel with its own disk write (etcd does): they
     // promise nothing about the leader's disk. Everything else (acks, votes) still waits for the write.
     let early = new Set<Message>();
-    if (
-      !this.opts.sendBeforePersist &&
-      node.raft.state === StateType.Leader &&
-      this.rng.chance(this.profile.leaderEarlySend)
-    ) {
-      early = new Set(rd.messages.filter((m) => LEADER_PARALLEL.has(m.type)));
+    if (!this.opts.sendBeforePersist && this.rng.chance(this.profile.leaderEarlySend)) {
+      early = new Set(messagesBeforePersist(rd, node.raft.state, n.disk.storage.savedHardState()));
       for (const m of early) this.send(m);
       if (mayCrash && early.size > 0 && this.rng.chance(this.profile.midReadyCrash)) {
         this.crash(n, "leader sent appends, then crashed before persisting");
