@@ -267,9 +267,6 @@ const steps: Step[] = [
   {
     name: "txn failure",
     route: "kv/txn",
-    known:
-      "etcd-ts bug: a range that runs before any write of the same txn reports header.revision = the txn's " +
-      "new revision (9); etcd reports the revision it read at (8)",
     body: () => ({
       compare: [{ key: b64("foo"), target: "MOD", result: "LESS", mod_revision: 2 }],
       success: [{ request_delete_range: { key: b64("foo") } }],
@@ -359,8 +356,6 @@ const steps: Step[] = [
   {
     name: "nested txn",
     route: "kv/txn",
-    known:
-      "etcd-ts bug: the header of a nested txn's response_txn carries revision 12; etcd 3.4 leaves it empty ({})",
     body: () => ({
       success: [
         {

@@ -296,6 +296,35 @@ describe("txn", () => {
     expect(now?.case === "responseRange" && s(now.value.kvs[0]?.value ?? new Uint8Array())).toBe("2");
   });
 
+  test("each op's header has the revision as the op saw it; a nested txn's response has no header (as etcd)", async () => {
+    const h = await harness();
+    await h.put("a", "1"); // 2
+    const revisions = (r: Awaited<ReturnType<typeof h.txn>>) =>
+      r.responses.map((op) =>
+        op.response.case === "responseTxn" ? "nested" : op.response.value?.header?.revision,
+      );
+    // Before the first write: the revision read at (2); from the first write on: the txn's own (3).
+    const r = await h.txn({
+      success: [
+        rangeOp("a"),
+        delOp("missing"),
+        putOp("b", "1"),
+        rangeOp("a"),
+        delOp("missing"),
+        { request: { case: "requestTxn", value: { success: [rangeOp("b")] } } },
+      ],
+    });
+    expect(r.header?.revision).toBe(3n);
+    expect(revisions(r)).toEqual([2n, 2n, 3n, 3n, 3n, "nested"]);
+    const nested = r.responses[5]?.response;
+    expect(nested?.case === "responseTxn" && nested.value.header).toBeUndefined();
+    const inner = nested?.case === "responseTxn" ? nested.value.responses[0]?.response : undefined;
+    expect(inner?.case === "responseRange" && inner.value.header?.revision).toBe(3n);
+    // A txn that writes nothing reports the revision it read at everywhere.
+    const ro = await h.txn({ success: [rangeOp("a"), delOp("missing")] });
+    expect([ro.header?.revision, ...revisions(ro)]).toEqual([3n, 3n, 3n]);
+  });
+
   test("read-only txns keep the revision", async () => {
     const h = await harness();
     await h.put("a", "1");

@@ -110,16 +110,26 @@ export class WriteTxn {
     return this.changes.length > 0 ? this.main : this.env.beginMain;
   }
 
-  /** finish stamps every response header with the resulting revision. */
+  /** finish stamps the txn's own response header with the resulting revision. */
   finish(): void {
     const revision = BigInt(this.revision);
     for (const header of this.headers) header.revision = revision;
   }
 
+  /** header is a header that `finish` stamps with the revision after the whole txn. */
   private header(): ResponseHeader {
     const header = create(ResponseHeaderSchema);
     this.headers.push(header);
     return header;
+  }
+
+  /**
+   * opHeader is the header of one op's response, as etcd fills it: the store revision as the op sees it,
+   * i.e. the revision before the txn until the txn has changed something (a range or an empty delete that
+   * runs before any write of the same txn reports the revision it read at).
+   */
+  private opHeader(): ResponseHeader {
+    return create(ResponseHeaderSchema, { revision: BigInt(this.revision) });
   }
 
   private nextRevision(): Revision {
@@ -271,8 +281,12 @@ export class WriteTxn {
   }
 
   /** runTxn executes the chosen branch of a txn (already decided and checked) and builds its response. */
-  async runTxn(request: TxnRequest, path: TxnPath): Promise<TxnResponse> {
-    const response = create(TxnResponseSchema, { header: this.header(), succeeded: path.succeeded });
+  async runTxn(request: TxnRequest, path: TxnPath, inner = false): Promise<TxnResponse> {
+    // A nested txn's response has no header of its own (as in etcd): only the outermost one is stamped.
+    const response = create(TxnResponseSchema, {
+      ...(inner ? {} : { header: this.header() }),
+      succeeded: path.succeeded,
+    });
     let nested = 0;
     for (const op of path.succeeded ? request.success : request.failure) {
       const responseOp = create(ResponseOpSchema);
@@ -294,7 +308,7 @@ export class WriteTxn {
           assert(nestedPath !== undefined, "nested txn without decided path");
           responseOp.response = {
             case: "responseTxn",
-            value: await this.runTxn(op.request.value, nestedPath),
+            value: await this.runTxn(op.request.value, nestedPath, true),
           };
           break;
         }
@@ -320,9 +334,7 @@ export class WriteTxn {
     } else {
       response = await executeRange(request, this.resolveLatest(range), (k) => this.fetch(k), 0n);
     }
-    const header = response.header;
-    assert(header !== undefined, "range header");
-    this.headers.push(header);
+    response.header = this.opHeader();
     return response;
   }
 
@@ -351,7 +363,7 @@ export class WriteTxn {
     this.env.batch.put(encodeRevisionKey(revision), encodeKeyValue(kv));
     this.overlay.set(key, kv);
     this.changes.push({ key, revision, deleted: false, kv, prevKv, prevLease });
-    const response = create(PutResponseSchema, { header: this.header() });
+    const response = create(PutResponseSchema, { header: this.opHeader() });
     if (request.prevKv && prevKv) response.prevKv = prevKv;
     return response;
   }
@@ -382,7 +394,7 @@ export class WriteTxn {
       this.changes.push({ key: k.key, revision, deleted: true, kv, prevKv: prevKvs?.[i], prevLease });
     });
     const response = create(DeleteRangeResponseSchema, {
-      header: this.header(),
+      header: this.opHeader(),
       deleted: BigInt(keys.length),
     });
     if (withPrevKvs && prevKvs !== undefined) response.prevKvs = prevKvs;
