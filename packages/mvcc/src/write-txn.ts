@@ -282,9 +282,9 @@ export class WriteTxn {
 
   /** runTxn executes the chosen branch of a txn (already decided and checked) and builds its response. */
   async runTxn(request: TxnRequest, path: TxnPath, inner = false): Promise<TxnResponse> {
-    // A nested txn's response has no header of its own (as in etcd): only the outermost one is stamped.
+    // A nested txn's response carries an empty header (as etcd's): only the outermost one is stamped.
     const response = create(TxnResponseSchema, {
-      ...(inner ? {} : { header: this.header() }),
+      header: inner ? create(ResponseHeaderSchema) : this.header(),
       succeeded: path.succeeded,
     });
     let nested = 0;
