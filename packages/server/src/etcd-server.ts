@@ -883,7 +883,7 @@ export class EtcdServer implements EtcdApi {
                 : { allowedCommonName: this.config.peerCertAllowedCn }),
             }
           : undefined;
-      const listener = new Listener(handler, tls);
+      const listener = new Listener(handler, tls, { rewriteAuthority: false });
       await listener.listen(host, port);
       this.#peerListeners.push(listener);
       this.logger.info({ host, port: listener.port }, "serving peer traffic");

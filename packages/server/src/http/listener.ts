@@ -85,7 +85,19 @@ export class Listener {
   readonly #sessions = new Set<http2.ServerHttp2Session>();
   readonly #sockets = new Set<net.Socket>();
 
-  constructor(plainHandler: RequestHandler, tlsOptions?: TlsOptions) {
+  readonly #rewriteAuthority: boolean;
+
+  /**
+   * `rewriteAuthority` (default true) puts h2c connections through the :authority rewriter that etcdctl
+   * 3.4's `--cluster` needs (authority-rewrite.ts). The peer port turns it off: only members dial it, and
+   * their connections then go to the HTTP/2 server as they are, without a JavaScript stream in between.
+   */
+  constructor(
+    plainHandler: RequestHandler,
+    tlsOptions?: TlsOptions,
+    options: { rewriteAuthority?: boolean } = {},
+  ) {
+    this.#rewriteAuthority = options.rewriteAuthority ?? true;
     const handler = identified(plainHandler, tlsOptions);
     this.#h2 =
       tlsOptions === undefined
@@ -134,15 +146,19 @@ export class Listener {
       const isHttp2 = head.subarray(0, n).equals(http2Preface.subarray(0, n));
       if (isHttp2 && head.length < http2Preface.length) return; // wait for the whole preface
       socket.off("data", onData);
-      if (isHttp2) {
+      if (isHttp2 && this.#rewriteAuthority) {
         // HTTP/2 goes through the :authority rewriter (see authority-rewrite.ts), which also gets the
         // bytes read so far.
         this.#h2.emit("connection", rewritingSocket(socket, head));
         return;
       }
       socket.pause();
-      // Hand the bytes read so far back to the stream; the HTTP/1.1 server takes buffered data first.
+      // Hand the bytes read so far back to the stream; both servers take buffered data first.
       socket.unshift(head);
+      if (isHttp2) {
+        this.#h2.emit("connection", socket);
+        return;
+      }
       this.#h1.emit("connection", socket);
       socket.resume();
     };
