@@ -95,21 +95,13 @@ const describeSoak = (s: SoakSummary) => {
   );
 };
 
-/** LoadFlags are the parsed command-line flags that a run and a soak share. */
-export interface LoadFlags {
-  readonly target: Target;
-  readonly binary?: string;
-  readonly members: number;
-  readonly qps: number;
-  readonly clients: number;
-  readonly keys: number;
-  readonly watchers: number;
-  readonly requestTimeoutMs: number;
-  readonly heartbeatMs: number;
-  readonly electionTimeoutMs: number;
+/**
+ * LoadFlags are the parsed command-line flags that a run and a soak share: LoadOptions without the
+ * settings that have no flag, with the health budget optional (3 election timeouts when left out).
+ */
+export type LoadFlags = Omit<LoadOptions, "snapshotCount" | "checkerTimeoutMs" | "healthBudgetMs"> & {
   readonly healthBudgetMs?: number;
-  readonly reportDir: string;
-}
+};
 
 /**
  * loadOptions turns the shared flags into a run's or a soak's LoadOptions. A load flag left out (`given`
