@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { EtcdServer, type RestoreProgress, restoreSnapshot, validateConfig } from "@etcd-ts/server";
-import { SingleBar } from "cli-progress";
 import { Command } from "commander";
 import { parseFlags } from "./flags.js";
 
@@ -38,7 +37,7 @@ async function snapshotCommand(argv: readonly string[]): Promise<number> {
     .action(async (file: string, opts: Record<string, string | boolean | undefined>) => {
       const name = opts.name as string;
       const dataDir = (opts.dataDir as string | undefined) ?? `${name}.etcd`;
-      const progress = progressReporter(file);
+      const progress = await progressReporter(file);
       try {
         const result = await restoreSnapshot({
           snapshotPath: file,
@@ -76,8 +75,12 @@ async function snapshotCommand(argv: readonly string[]): Promise<number> {
 }
 
 /** progressReporter draws a progress bar on a terminal, and prints a line every 10% otherwise. */
-function progressReporter(file: string): { update: (p: RestoreProgress) => void; stop: () => void } {
+async function progressReporter(
+  file: string,
+): Promise<{ update: (p: RestoreProgress) => void; stop: () => void }> {
   if (process.stderr.isTTY) {
+    // Loaded only for a restore on a terminal, not on every member start.
+    const { SingleBar } = await import("cli-progress");
     const bar = new SingleBar({
       format: "restoring [{bar}] {percentage}% | {value}/{total} entries",
       stream: process.stderr,

@@ -1,6 +1,5 @@
 import fs from "node:fs";
 import path from "node:path";
-import { generate } from "selfsigned";
 
 /**
  * Go's names for the TLS 1.2 cipher suites etcd accepts in --cipher-suites, mapped to OpenSSL's names (what
@@ -56,6 +55,9 @@ export async function autoTlsFiles(
   if (fs.existsSync(certFile) && fs.existsSync(keyFile)) return { certFile, keyFile };
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const ipPattern = /^[\d.]+$|:/;
+  // Loaded only here: the certificate libraries are a seventh of the server's start-up time, and most
+  // members never generate a certificate.
+  const { generate } = await import("selfsigned");
   const pems = await generate([{ name: "commonName", value: "etcd-ts" }], {
     days: validityDays,
     keySize: 2048,
