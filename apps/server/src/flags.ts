@@ -1,9 +1,9 @@
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultConfig, type ServerConfig } from "@etcd-ts/server";
 import { Command, InvalidArgumentError } from "commander";
-import YAML from "yaml";
 
 const list = (value: string) =>
   value
@@ -329,6 +329,8 @@ const configKeys: Record<string, { option: string; kind: "string" | "int" | "lis
  */
 function readConfigFile(file: string | undefined): Record<string, unknown> {
   if (file === undefined) return {};
+  // The YAML parser loads only for a config file, not on every member start.
+  const YAML = createRequire(import.meta.url)("yaml") as typeof import("yaml");
   const parsed: unknown = YAML.parse(fs.readFileSync(file, "utf8"));
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== "object" || Array.isArray(parsed)) throw new Error(`${file}: not a YAML mapping`);
