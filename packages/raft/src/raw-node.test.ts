@@ -58,7 +58,7 @@ describe("RawNode", () => {
     expect(n.status().applied).toBe(2);
   });
 
-  it("messagesBeforePersist: only a leader's appends, and never in the Ready that changes its term", () => {
+  it("messagesBeforePersist: a leader's appends, never in the Ready that changes its term or commits its entries", () => {
     // One voter and a learner: the voter wins its term in the same Ready that sends the learner appends.
     const st = new MemoryStorage(confStateOf([1n], [2n]));
     const n = node(st);
@@ -73,14 +73,33 @@ describe("RawNode", () => {
     st.append(rd.entries);
     if (rd.hardState) st.setHardState(rd.hardState);
     n.advance();
-    // Same term, new entry: the learner's append may go out while the leader writes it.
+    // Same term, new entry: a single voter commits it at once, before writing it. The learner's append
+    // carries that commit index, so it waits for the write (a crash could erase an entry it applied).
     n.propose(enc.encode("x"));
     rd = n.ready();
-    const early = messagesBeforePersist(rd, n.raft.state, st.savedHardState());
-    expect(early.length).toBeGreaterThan(0);
-    expect(early.every((m) => m.type === MessageType.MsgApp && m.to === 2n)).toBe(true);
+    const appendToLearner = rd.messages.find((m) => m.type === MessageType.MsgApp && m.to === 2n);
+    expect(appendToLearner?.commit).toBe(rd.entries[0]?.index);
+    expect(messagesBeforePersist(rd, n.raft.state, st.savedHardState())).toEqual([]);
     st.append(rd.entries);
     n.advance();
+
+    // Three voters: the new leader's appends commit nothing yet, so they go out before its write.
+    const st3 = new MemoryStorage(confStateOf([1n, 2n, 3n]));
+    const l = node(st3);
+    l.campaign();
+    rd = l.ready();
+    st3.append(rd.entries);
+    if (rd.hardState) st3.setHardState(rd.hardState);
+    l.advance();
+    l.step(newMessage({ type: MessageType.MsgVoteResp, from: 2n, to: 1n, term: rd.hardState?.term ?? 0 }));
+    rd = l.ready();
+    expect(l.raft.state).toBe(StateType.Leader);
+    const early = messagesBeforePersist(rd, l.raft.state, st3.savedHardState());
+    expect(early.map((m) => [m.type, m.to])).toEqual([
+      [MessageType.MsgApp, 2n],
+      [MessageType.MsgApp, 3n],
+    ]);
+    expect(early.every((m) => m.commit < (rd.entries[0]?.index ?? 0))).toBe(true);
 
     // A follower's acknowledgement promises its disk: it always waits.
     const f = new RawNode({

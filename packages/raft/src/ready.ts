@@ -68,7 +68,10 @@ const leaderParallel: ReadonlySet<MessageType> = new Set<MessageType>([
  * MsgApp, MsgHeartbeat, MsgSnap and MsgTimeoutNow qualify: they promise nothing about its disk. None do
  * when the node is not leader, or when the Ready changes the term or vote on disk (`persisted`): a
  * single-voter leader wins its term in the same Ready, and its appends must not reach learners in a term
- * a crash could forget. The rest of `rd.messages` waits for the write, as always.
+ * a crash could forget. Nor does a message whose commit index covers an entry of this Ready: the leader
+ * counts its own copy toward the quorum as soon as it appends, so a single voter commits an entry before
+ * writing it, and a learner told so could apply an entry that a crash then erases. The rest of
+ * `rd.messages` waits for the write, as always.
  */
 export function messagesBeforePersist(
   rd: Ready,
@@ -78,5 +81,6 @@ export function messagesBeforePersist(
   if (state !== StateType.Leader) return [];
   const hs = rd.hardState;
   if (hs !== undefined && (hs.term !== persisted.term || hs.vote !== persisted.vote)) return [];
-  return rd.messages.filter((m) => leaderParallel.has(m.type));
+  const firstUnwritten = rd.entries[0]?.index ?? Number.POSITIVE_INFINITY;
+  return rd.messages.filter((m) => leaderParallel.has(m.type) && m.commit < firstUnwritten);
 }

@@ -16,7 +16,6 @@ import {
 } from "../types.js";
 import { Rng } from "./rng.js";
 
-/** Message types a leader may send before its own write of the same Ready is durable. */
 /** SimOptions selects the size, length and planted bugs of one simulated run. */
 export interface SimOptions {
   seed: number;
