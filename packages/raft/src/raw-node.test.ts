@@ -18,8 +18,8 @@ import {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function node(storage = new MemoryStorage(confStateOf([1n])), applied = 0): RawNode {
-  return new RawNode({ id: 1n, electionTick: 10, heartbeatTick: 1, storage, applied, random: () => 0 });
+function node(storage = new MemoryStorage(confStateOf([1n])), applied = 0, id = 1n): RawNode {
+  return new RawNode({ id, electionTick: 10, heartbeatTick: 1, storage, applied, random: () => 0 });
 }
 
 /** Handles one Ready the way the README says: persist, (send), apply, advance. */
@@ -102,13 +102,7 @@ describe("RawNode", () => {
     expect(early.every((m) => m.commit < (rd.entries[0]?.index ?? 0))).toBe(true);
 
     // A follower's acknowledgement promises its disk: it always waits.
-    const f = new RawNode({
-      id: 2n,
-      electionTick: 10,
-      heartbeatTick: 1,
-      storage: new MemoryStorage(confStateOf([1n, 2n])),
-      random: () => 0,
-    });
+    const f = node(new MemoryStorage(confStateOf([1n, 2n])), 0, 2n);
     f.step(
       newMessage({
         type: MessageType.MsgApp,
