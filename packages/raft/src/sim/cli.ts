@@ -1,6 +1,6 @@
 /**
  * Command line runner of the seeded simulation:
- *   pnpm --filter @etcd-ts/raft sim -- --seeds N --start S --nodes 3|5 [--events E] [--hostile] [--trace]
+ *   pnpm --filter @etcd-ts/raft sim -- --seeds N --start S --nodes 1|3|5 [--events E] [--hostile] [--trace]
  * Exits non-zero on the first failing seed, printing the command that replays it.
  */
 import { runSeed } from "./simulation.js";

@@ -37,6 +37,12 @@ describe("the simulation catches planted bugs", () => {
     expect(found!.error).toMatch(/persisted/);
   }, 60_000);
 
+  it("a single voter's early appends telling its learners of a commit it has not written", () => {
+    const found = firstFailingSeed({ nodes: 1, earlySendIgnoringCommit: true });
+    expect(found, "not caught within 1000 seeds").toBeDefined();
+    expect(found!.error).toMatch(/leader completeness|committed entry|state machine safety/);
+  }, 120_000);
+
   it("a follower truncating entries it acknowledged (and committed ones)", () => {
     const found = firstFailingSeed({ nodes: 3, knobs: { truncateWithoutConflict: true } });
     expect(found, "not caught within 1000 seeds").toBeDefined();
