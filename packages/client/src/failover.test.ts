@@ -119,7 +119,7 @@ describe.each(BACKENDS)("endpoint failover in a 3-member %s cluster", (backend) 
       expect(client.endpoints[0]).toBe(`http://${victim.endpoint}`);
 
       // Freeze the member so the request is sent but never answered, then kill it: the write's fate is unknown.
-      victim.signal("SIGSTOP");
+      await victim.freeze();
       const write = client.put("failover/write", "in-flight");
       const outcome = write.then(
         () => undefined,

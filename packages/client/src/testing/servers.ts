@@ -45,6 +45,21 @@ process.once("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
 
+/** allThreadsStopped reports whether every thread of `pid` is in the stopped state ("T" in /proc). */
+function allThreadsStopped(pid: number): boolean {
+  const tasks = fs.readdirSync(`/proc/${pid}/task`);
+  return tasks.every((tid) => {
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    } catch {
+      return true; // the thread ended meanwhile
+    }
+    // The state follows the command name, which is in parentheses and may itself contain spaces.
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "T";
+  });
+}
+
 /** TestServer is one server process this test started. */
 export interface TestServer {
   readonly backend: Backend;
@@ -56,6 +71,11 @@ export interface TestServer {
   stop(signal?: NodeJS.Signals): Promise<void>;
   /** signal sends a signal (e.g. SIGSTOP / SIGCONT to freeze and thaw the member) without waiting. */
   signal(signal: NodeJS.Signals): void;
+  /**
+   * freeze sends SIGSTOP and waits until every thread of the process is stopped (Linux /proc): a signal
+   * is delivered asynchronously, and a request sent right after `signal("SIGSTOP")` can still be served.
+   */
+  freeze(): Promise<void>;
   /** start (re)starts the process on the same ports and data dir. */
   start(): Promise<void>;
   /** destroy stops the process and removes the data dir. */
@@ -174,6 +194,16 @@ function createServer(backend: Backend, plan: MemberPlan, args: string[]): TestS
       const c = child;
       if (c !== undefined && c.exitCode === null && c.signalCode === null && c.pid !== undefined) {
         c.kill(signal);
+      }
+    },
+    async freeze() {
+      const pid = child?.pid;
+      if (pid === undefined) throw new Error("freeze: the server is not running");
+      server.signal("SIGSTOP");
+      const deadline = Date.now() + 10_000;
+      while (!allThreadsStopped(pid)) {
+        if (Date.now() > deadline) throw new Error(`freeze: process ${pid} did not stop`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
       }
     },
     async start() {
