@@ -99,7 +99,8 @@ export class WriteTxn {
   readonly changes: Change[] = [];
   private sub = 0;
   private readonly overlay = new Map<string, KeyValue | null>();
-  private readonly headers: ResponseHeader[] = [];
+  /** txnHeader is the outermost txn response's header, which `finish` stamps (none for a lone op). */
+  private txnHeader: ResponseHeader | undefined;
 
   constructor(private readonly env: TxnEnvironment) {
     this.main = env.beginMain + 1;
@@ -112,15 +113,7 @@ export class WriteTxn {
 
   /** finish stamps the txn's own response header with the resulting revision. */
   finish(): void {
-    const revision = BigInt(this.revision);
-    for (const header of this.headers) header.revision = revision;
-  }
-
-  /** header is a header that `finish` stamps with the revision after the whole txn. */
-  private header(): ResponseHeader {
-    const header = create(ResponseHeaderSchema);
-    this.headers.push(header);
-    return header;
+    if (this.txnHeader !== undefined) this.txnHeader.revision = BigInt(this.revision);
   }
 
   /**
@@ -283,10 +276,9 @@ export class WriteTxn {
   /** runTxn executes the chosen branch of a txn (already decided and checked) and builds its response. */
   async runTxn(request: TxnRequest, path: TxnPath, inner = false): Promise<TxnResponse> {
     // A nested txn's response carries an empty header (as etcd's): only the outermost one is stamped.
-    const response = create(TxnResponseSchema, {
-      header: inner ? create(ResponseHeaderSchema) : this.header(),
-      succeeded: path.succeeded,
-    });
+    const header = create(ResponseHeaderSchema);
+    if (!inner) this.txnHeader = header;
+    const response = create(TxnResponseSchema, { header, succeeded: path.succeeded });
     let nested = 0;
     for (const op of path.succeeded ? request.success : request.failure) {
       const responseOp = create(ResponseOpSchema);

@@ -233,8 +233,7 @@ export class RaftNode {
     }
     if (rd.entries.length > 0) this.storage.append(rd.entries);
     // 2. Send the rest (all of it when nothing went early).
-    const sent = new Set(early);
-    const rest = early.length === 0 ? rd.messages : rd.messages.filter((m) => !sent.has(m));
+    const rest = early.length === 0 ? rd.messages : withoutMessages(rd.messages, early);
     if (rest.length > 0) this.#hooks.send(rest);
     // 3. Reads that raft confirmed.
     for (const rs of rd.readStates) this.#hooks.onReadIndex(rs.requestCtx, rs.index);
@@ -243,4 +242,10 @@ export class RaftNode {
       await this.#hooks.apply(rd.committedEntries, rd.snapshot);
     }
   }
+}
+
+/** withoutMessages is `messages` minus the ones in `sent` (the same objects). */
+function withoutMessages(messages: Message[], sent: Message[]): Message[] {
+  const gone = new Set(sent);
+  return messages.filter((m) => !gone.has(m));
 }

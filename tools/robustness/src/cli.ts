@@ -218,7 +218,6 @@ export async function runCli(
       if (o.soak !== undefined) {
         if (o.runs !== undefined) throw new UsageError("--soak and --runs do not go together");
         const summary = await runSoak({
-          ...defaultSoakOptions,
           ...load(defaultSoakOptions),
           seed: o.seed,
           durationMs: o.soak,
@@ -234,7 +233,7 @@ export async function runCli(
       }
       const total = String(o.runs ?? (o.faults ?? faultKinds).length);
       const summary = await runCampaign({
-        base: { ...defaultRunOptions, ...load(defaultRunOptions), trafficMs: o.trafficMs },
+        base: { ...load(defaultRunOptions), trafficMs: o.trafficMs },
         faults: o.faults ?? faultKinds,
         firstSeed: o.seed,
         ...(o.runs === undefined ? {} : { runs: o.runs as number }),

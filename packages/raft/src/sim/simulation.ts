@@ -428,11 +428,9 @@ export class Simulation {
     // promise nothing about the leader's disk. Everything else (acks, votes) still waits for the write.
     let early = new Set<Message>();
     if (!this.opts.sendBeforePersist && this.rng.chance(this.profile.leaderEarlySend)) {
-      early = new Set(
-        this.opts.earlySendIgnoringCommit
-          ? messagesBeforePersist({ ...rd, entries: [] }, node.raft.state, n.disk.storage.savedHardState())
-          : messagesBeforePersist(rd, node.raft.state, n.disk.storage.savedHardState()),
-      );
+      // The planted bug hides the Ready's new entries from the commit rule.
+      const judged = this.opts.earlySendIgnoringCommit ? { ...rd, entries: [] } : rd;
+      early = new Set(messagesBeforePersist(judged, node.raft.state, n.disk.storage.savedHardState()));
       for (const m of early) this.send(m);
       if (mayCrash && early.size > 0 && this.rng.chance(this.profile.midReadyCrash)) {
         this.crash(n, "leader sent appends, then crashed before persisting");
@@ -760,12 +758,10 @@ export class Simulation {
       const r = n.node!.raft;
       if (r.term < n.term) this.fail(`node ${n.id} term went back ${n.term} -> ${r.term}`);
       n.term = r.term;
-      // A single voter commits an entry in memory before writing it; a crash then loses it before anyone
-      // could know. What must never change is what is committed and durable on some node.
-      const committed =
-        this.opts.nodes === 1
-          ? Math.min(r.raftLog.committed, n.disk.storage.lastIndex())
-          : r.raftLog.committed;
+      // A leader counts its own copy toward the quorum as soon as it appends (a single voter commits an
+      // entry in memory before writing it), and a crash loses what was not written before anyone could
+      // know. What must never change is what is committed and written on some node.
+      const committed = Math.min(r.raftLog.committed, n.disk.storage.lastIndex());
       if (committed < n.commit) this.fail(`node ${n.id} commit went back ${n.commit} -> ${committed}`);
       if (committed > r.raftLog.lastIndex()) this.fail(`node ${n.id} commit ${committed} beyond last index`);
       // Committed entries never change: compare everything newly committed, and the commit point itself.
