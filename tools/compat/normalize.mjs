@@ -65,6 +65,7 @@ export class LeaseRegistry {
     let out = text;
     for (const [id, ordinal] of this.ordinals) {
       const name = `<LEASE-${ordinal}>`;
+      out = replacePadded(out, id, name);
       for (const spelling of idSpellings(id)) out = replaceWord(out, spelling, name);
     }
     return out;
@@ -79,6 +80,22 @@ function idSpellings(id) {
   const hex = id.toString(16);
   const spellings = new Set([hex.padStart(16, "0"), hex, id.toString(10)]);
   return [...spellings].filter((s) => s.length >= MIN_ID_TEXT_LENGTH).sort((a, b) => b.length - a.length);
+}
+
+/**
+ * replacePadded replaces the %16x spelling of an id (etcdctl's `Member %16x added to cluster %16x`): an id
+ * with fewer than 16 hex digits is padded with spaces, so the two servers' lines would differ in the count of
+ * spaces before the placeholder. The padding is taken only after a single separating space, so that
+ * a two-space separator in front of an unpadded id is left alone.
+ * @param {string} text
+ * @param {bigint} id
+ * @param {string} name
+ */
+function replacePadded(text, id, name) {
+  const hex = id.toString(16);
+  if (hex.length >= 16) return text;
+  const re = new RegExp(`(?<=[^ \\n] ) {${16 - hex.length}}${hex}(?![0-9A-Za-z])`, "g");
+  return text.replace(re, name);
 }
 
 /**
@@ -187,7 +204,7 @@ function sortedList(list, separator) {
  */
 function replaceId(text, id, name) {
   if (id === 0n) return text;
-  let out = text;
+  let out = replacePadded(text, id, name);
   const hex = id.toString(16);
   for (const spelling of new Set([id.toString(10), hex.padStart(16, "0"), hex])) {
     out = replaceWord(out, spelling, name);

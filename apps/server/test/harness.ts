@@ -23,9 +23,26 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** tempDir makes a fresh directory under the OS temp folder. */
+/** createdDirs are the temp dirs this test file made; test/setup.ts removes them after the file's tests. */
+const createdDirs: string[] = [];
+
+/** tempDir makes a fresh directory under the OS temp folder (removed after the test file; see removeTempDirs). */
 export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `etcd-ts-${prefix}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `etcd-ts-${prefix}-`));
+  createdDirs.push(dir);
+  return dir;
+}
+
+/**
+ * removeTempDirs removes every dir tempDir made (a three-member cluster leaves hundreds of MB). Set
+ * ETCD_TS_KEEP_TEST_DIRS=1 to keep them for a post-mortem; the paths are printed then.
+ */
+export function removeTempDirs(): void {
+  const keep = process.env.ETCD_TS_KEEP_TEST_DIRS === "1";
+  for (const dir of createdDirs.splice(0)) {
+    if (keep) process.stderr.write(`kept test dir ${dir}\n`);
+    else fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+  }
 }
 
 /** Member is one etcd-ts process this test started (and only ends by its PID). */

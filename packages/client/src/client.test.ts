@@ -19,7 +19,8 @@ describe.each(BACKENDS)("KV against %s", (backend) => {
   let client: EtcdClient;
   beforeAll(async () => {
     server = await startServer(backend);
-    client = new EtcdClient({ endpoints: [server.endpoint] });
+    // A deadline well under the test timeout: a call that hangs fails at its own line, not as a bare timeout.
+    client = new EtcdClient({ endpoints: [server.endpoint], callTimeoutMs: 20_000 });
   });
   afterAll(async () => {
     client?.close();
