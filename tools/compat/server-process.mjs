@@ -4,7 +4,6 @@
 
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 
 /** How long a server may take to answer /health before the run gives up. */
@@ -35,23 +34,10 @@ const POLL_INTERVAL_MS = 100;
  * @property {Promise<{code: number | null, signal: string | null}>} exited
  */
 
-/**
- * freePort asks the kernel for an unused loopback port. The port is released before it is returned, so
- * another process could take it in between; on loopback in a test run that does not happen in practice.
- * @returns {Promise<number>}
- */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.on("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      probe.close(() => (port > 0 ? resolve(port) : reject(new Error("no free port"))));
-    });
-  });
-}
+/** freePort is a loopback port reserved machine-wide for this run (see @etcd-ts/test-ports). */
+import { freePort } from "@etcd-ts/test-ports";
+
+export { freePort };
 
 /**
  * startServer spawns the server with its own data dir and ports and waits until /health answers 200.

@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
@@ -12,18 +11,10 @@ export const serverMain = path.join(
   "dist/main.js",
 );
 
-/** freePort asks the OS for a free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** freePort is a loopback port reserved machine-wide for this test (see @etcd-ts/test-ports). */
+import { freePort } from "@etcd-ts/test-ports";
+
+export { freePort };
 
 /** TestServer is one single-member server this test started (ended only by its PID). */
 export interface TestServer {

@@ -1,6 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,18 +8,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** serverMain is the etcd-ts binary of the @etcd-ts/server-app devDependency (built before the tests). */
 export const serverMain = path.resolve(here, "../node_modules/@etcd-ts/server-app/dist/main.js");
 
-/** freePort asks the OS for a free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** freePort is a loopback port reserved machine-wide for this test (see @etcd-ts/test-ports). */
+import { freePort } from "@etcd-ts/test-ports";
+
+export { freePort };
 
 /**
  * HEALTHY_TIMEOUT_MS bounds the wait for a member's /health to answer 200. Generous: a new 3-member cluster

@@ -1,7 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import https from "node:https";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,18 +9,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** mainJs is the built etcd-ts binary (turbo builds before tests). */
 export const mainJs = path.resolve(here, "../dist/main.js");
 
-/** freePort asks the OS for a free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** freePort is a loopback port reserved machine-wide for this test (see @etcd-ts/test-ports). */
+import { freePort } from "@etcd-ts/test-ports";
+
+export { freePort };
 
 /** createdDirs are the temp dirs this test file made; test/setup.ts removes them after the file's tests. */
 const createdDirs: string[] = [];

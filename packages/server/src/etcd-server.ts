@@ -9,6 +9,7 @@ import {
   AuthStore,
   createTokenProvider,
   hashPassword,
+  isAuthError,
   levelAuthReader,
   parseGoDurationMs,
 } from "@etcd-ts/auth";
@@ -1312,7 +1313,20 @@ export class EtcdServer implements EtcdApi {
 
   async #authInfo(rc: RequestContext): Promise<AuthInfo | undefined> {
     if (!this.#auth.enabled) return undefined;
-    if (rc.token !== undefined) return this.#auth.authInfoFromToken(rc.token);
+    if (rc.token !== undefined) {
+      try {
+        return await this.#auth.authInfoFromToken(rc.token);
+      } catch (err) {
+        // A simple token exists on a member once it has applied the Authenticate entry that made it. A
+        // client that got its token from another member may ask here first: catch up to the leader's
+        // commit (one read index round, only for tokens not known here) and look again.
+        if (!isAuthError(err, "invalidAuthToken") || this.#members.size < 2) throw err;
+        await this.#linearizableRead().catch(() => {
+          throw err;
+        });
+        return this.#auth.authInfoFromToken(rc.token);
+      }
+    }
     // With --client-cert-auth, a client without a token is the user its certificate names (as etcd).
     if (this.config.clientCertAuth && rc.commonName !== undefined) {
       return this.#auth.authInfoFromCommonName(rc.commonName);

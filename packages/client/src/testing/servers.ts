@@ -6,7 +6,6 @@ import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import https from "node:https";
 import { createRequire } from "node:module";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { TestCerts } from "./certs.js";
@@ -26,18 +25,10 @@ export const serverMainJs = path.join(
 /** etcdBinary is Debian's etcd 3.4. */
 export const etcdBinary = process.env.ETCD_BIN ?? "/usr/bin/etcd";
 
-/** freePort asks the OS for a free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** freePort is a loopback port reserved machine-wide for this test (see @etcd-ts/test-ports). */
+import { freePort } from "@etcd-ts/test-ports";
+
+export { freePort };
 
 /** running holds every server process we started, so none outlives the test process. */
 const running = new Set<ChildProcess>();

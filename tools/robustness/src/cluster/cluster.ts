@@ -53,32 +53,12 @@ export function defaultEtcdTsBinary(): string {
 }
 
 /**
- * handedOut are the ports freePort gave this process: the OS may offer a closed port again before its new
- * owner binds it, and two clusters started side by side (`--parallel`, the CI suite) must not share one.
+ * freePort is a loopback port reserved machine-wide (see @etcd-ts/test-ports): two clusters started side by
+ * side (`--parallel`, the CI suite) and other test processes never share one.
  */
-const handedOut = new Set<number>();
+import { freePort } from "@etcd-ts/test-ports";
 
-/** freePort asks the OS for a free loopback port that this process has not handed out before. */
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await osFreePort();
-    if (handedOut.has(port)) continue;
-    handedOut.add(port);
-    return port;
-  }
-}
-
-function osFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 const outputLimit = 200_000;
 

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { test } from "node:test";
+import { freePort, portRange, releasePort } from "../index.mjs";
+
+const indexUrl = new URL("../index.mjs", import.meta.url).href;
+
+test("ports come from below the ephemeral range and can be listened on", async () => {
+  const { low, high } = portRange();
+  const port = await freePort();
+  assert.ok(port >= low && port <= high, `${port} in ${low}-${high}`);
+  const server = createServer();
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve(undefined));
+  });
+  await new Promise((resolve) => server.close(() => resolve(undefined)));
+  releasePort(port);
+});
+
+test("one process never gets a port twice", async () => {
+  const ports = [];
+  for (let i = 0; i < 200; i++) ports.push(await freePort());
+  assert.equal(new Set(ports).size, ports.length);
+  for (const port of ports) releasePort(port);
+});
+
+test("processes at once never share a port (the reservation is machine-wide)", async () => {
+  // Each child reserves 300 ports, prints them, and holds its reservations until its stdin closes.
+  const script = `import { freePort } from ${JSON.stringify(indexUrl)};
+const ports = [];
+for (let i = 0; i < 300; i++) ports.push(await freePort());
+process.stdout.write(JSON.stringify(ports) + "\\n");
+process.stdin.resume();`;
+  const children = [0, 1, 2].map(() =>
+    spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["pipe", "pipe", "inherit"] }),
+  );
+  try {
+    const lists = await Promise.all(
+      children.map(
+        (child) =>
+          new Promise((resolve, reject) => {
+            let out = "";
+            child.once("error", reject);
+            child.once("exit", (code) => reject(new Error(`child exited ${code} before printing`)));
+            child.stdout.on("data", (chunk) => {
+              out += chunk;
+              if (out.endsWith("\n")) resolve(JSON.parse(out));
+            });
+          }),
+      ),
+    );
+    const all = lists.flat();
+    assert.equal(all.length, 900);
+    assert.equal(new Set(all).size, all.length);
+  } finally {
+    for (const child of children) child.stdin.end();
+  }
+});
