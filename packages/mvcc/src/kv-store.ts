@@ -16,6 +16,7 @@ import { ErrCompacted, ErrEmptyKey, ErrFutureRevision } from "./errors.js";
 import { keyFromString, keyToString, toKeyRange } from "./key-range.js";
 import { decodeKeyValue, decodeKeyValueMeta } from "./key-value-codec.js";
 import { checkRangeSort, executeRange } from "./range-request.js";
+import { RecentValues } from "./recent-values.js";
 import {
   decodeRevisionKey,
   encodeRevisionKey,
@@ -208,6 +209,8 @@ export class KvStore {
   private readonly pending: Array<readonly Change[]> = [];
   /** pendingMain is the revision of the newest pending write (currentMain when none is pending). */
   private pendingMain = 1;
+  /** recent holds the decoded values of the newest committed revisions (reads of hot keys skip the backend). */
+  private readonly recent = new RecentValues();
   /** pendingValues holds the stored form of pending changes by revision key (latin1), until they commit. */
   private readonly pendingValues = new Map<string, Uint8Array>();
   /** serial orders compactions and hashes, which must see a fully compacted index. */
@@ -314,6 +317,7 @@ export class KvStore {
       await snapshot.close();
     }
     if (scheduled > 0) fresh.compactFrom("", scheduled, Number.MAX_SAFE_INTEGER);
+    this.recent.clear();
     this.index = fresh;
     this.backend = backend;
     this.currentMain = Math.max(maxMain, scheduled);
@@ -348,8 +352,14 @@ export class KvStore {
   }
 
   private async readNow(keys: readonly IndexedKey[]): Promise<KeyValue[]> {
-    const values = await this.backend.getManyNow(keys.map((k) => encodeRevisionKey(k.modified)));
-    return values.map((value) => {
+    const found = keys.map((k) => this.recent.get(k.modified));
+    const missing = keys.filter((_, i) => found[i] === undefined);
+    if (missing.length === 0) return found as KeyValue[];
+    const values = await this.backend.getManyNow(missing.map((k) => encodeRevisionKey(k.modified)));
+    let next = 0;
+    return found.map((kv) => {
+      if (kv !== undefined) return kv;
+      const value = values[next++];
       assert(value !== undefined, "revision missing from backend");
       return decodeKeyValue(value);
     });
@@ -381,6 +391,7 @@ export class KvStore {
         },
         del: (key) => batch.del(key),
       },
+      cached: this.recent,
       beginMain: this.pendingMain,
       compactMain: this.compactMain,
       leaseExists: this.leaseExists,
@@ -444,6 +455,7 @@ export class KvStore {
     const txn = new WriteTxn({
       index: this.index,
       snapshot: () => snapshot,
+      cached: this.recent,
       batch: NO_WRITES,
       beginMain,
       compactMain: this.compactMain,
@@ -506,6 +518,7 @@ export class KvStore {
     this.currentMain = main;
     if (this.pending.length === 0) this.pendingValues.clear();
     else for (const change of write.changes) this.pendingValues.delete(revisionKeyString(change.revision));
+    for (const change of write.changes) if (!change.deleted) this.recent.add(change.revision, change.kv);
     this.hooks.onCommit(write.changes, main);
   }
 
@@ -699,7 +712,7 @@ export class KvStore {
     if (atMain < this.compactMain) return undefined;
     const info = this.index.get(key)?.get(atMain);
     if (info === undefined) return undefined;
-    const [kv] = await readKeyValues(snapshot, [{ key, ...info }]);
+    const [kv] = await readKeyValues(snapshot, [{ key, ...info }], this.recent);
     return kv;
   }
 

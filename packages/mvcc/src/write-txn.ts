@@ -51,6 +51,8 @@ export interface TxnEnvironment {
   readonly index: TreeIndex;
   /** snapshot opens (once, on first use) a read view of the backend consistent with the index. */
   snapshot(): BackendSnapshot;
+  /** cached answers committed revisions' values from memory (optional). */
+  readonly cached?: CachedValues;
   readonly batch: BackendBatch;
   /** beginMain is the store revision when the txn started; its changes get beginMain + 1. */
   readonly beginMain: number;
@@ -71,20 +73,36 @@ interface TxnPath {
   readonly nested: TxnPath[];
 }
 
-/** readKeyValues fetches the stored values of resolved keys through a snapshot, asserting they exist. */
+/** CachedValues answers a revision's value from memory when it can (see RecentValues). */
+export interface CachedValues {
+  get(revision: Revision): KeyValue | undefined;
+}
+
+/**
+ * readKeyValues fetches the stored values of resolved keys, from `cached` where it has them and through
+ * `snapshot` for the rest (one getMany, issued before the first await), asserting they exist.
+ */
 export async function readKeyValues(
-  snapshot: BackendSnapshot,
+  snapshot: BackendSnapshot | (() => BackendSnapshot),
   keys: readonly IndexedKey[],
+  cached?: CachedValues,
 ): Promise<KeyValue[]> {
   if (keys.length === 0) return [];
-  const values = await snapshot.getMany(keys.map((k) => encodeRevisionKey(k.modified)));
-  return values.map((value, i) => {
+  const found: (KeyValue | undefined)[] = cached === undefined ? [] : keys.map((k) => cached.get(k.modified));
+  const missing = cached === undefined ? keys : keys.filter((_, i) => found[i] === undefined);
+  if (missing.length === 0) return found as KeyValue[];
+  const view = typeof snapshot === "function" ? snapshot() : snapshot;
+  const values = await view.getMany(missing.map((k) => encodeRevisionKey(k.modified)));
+  const decoded = values.map((value, i) => {
     assert(
       value !== undefined,
-      `revision ${keys[i]?.modified.main}.${keys[i]?.modified.sub} missing from backend`,
+      `revision ${missing[i]?.modified.main}.${missing[i]?.modified.sub} missing from backend`,
     );
     return decodeKeyValue(value);
   });
+  if (cached === undefined) return decoded;
+  let next = 0;
+  return found.map((kv) => kv ?? (decoded[next++] as KeyValue));
 }
 
 /**
@@ -158,7 +176,8 @@ export class WriteTxn {
   /** fetch reads values of keys resolved as of now: overlay values from memory, the rest from the snapshot. */
   private async fetch(keys: readonly IndexedKey[]): Promise<KeyValue[]> {
     const stored = keys.filter((k) => k.modified.main !== this.main);
-    const values = stored.length > 0 ? await readKeyValues(this.env.snapshot(), stored) : [];
+    const values =
+      stored.length > 0 ? await readKeyValues(() => this.env.snapshot(), stored, this.env.cached) : [];
     let next = 0;
     return keys.map((k) => {
       if (k.modified.main === this.main) {
@@ -217,7 +236,9 @@ export class WriteTxn {
     // the index.
     const needStored =
       compare.target === Compare_CompareTarget.VALUE || compare.target === Compare_CompareTarget.LEASE;
-    const values = needStored ? await readKeyValues(this.env.snapshot(), keys) : undefined;
+    const values = needStored
+      ? await readKeyValues(() => this.env.snapshot(), keys, this.env.cached)
+      : undefined;
     return keys.every((k, i) => {
       const compared: ComparedKey = values?.[i] ?? {
         createRevision: BigInt(k.created),
@@ -322,7 +343,12 @@ export class WriteTxn {
     if (revision > 0n && revision <= BigInt(this.env.beginMain)) {
       this.env.beforeRead?.(Number(revision));
       const keys = this.env.index.range(range, Number(revision));
-      response = await executeRange(request, keys, (k) => readKeyValues(this.env.snapshot(), k), 0n);
+      response = await executeRange(
+        request,
+        keys,
+        (k) => readKeyValues(() => this.env.snapshot(), k, this.env.cached),
+        0n,
+      );
     } else {
       response = await executeRange(request, this.resolveLatest(range), (k) => this.fetch(k), 0n);
     }

@@ -81,7 +81,8 @@ const describeSoak = (s: SoakSummary) => {
     `${s.windows} windows, ${s.operationsChecked} operations checked, ${s.watchEvents} watch events, ` +
     `${s.faultsInjected} faults injected (${[...s.byFault].map(([k, n]) => `${k} ${n}`).join(", ")}), ` +
     `${s.hashChecks} HashKV comparisons, ${s.violations.length} violations, ${s.livenessViolations.length} slow recoveries; ` +
-    `recovery median ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${at(1)} ms` +
+    `recovery median ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${at(1)} ms; ` +
+    `harness event-loop lag p50 ${s.harnessLagMs.p50.toFixed(1)} ms, p99 ${s.harnessLagMs.p99.toFixed(1)} ms, max ${s.harnessLagMs.max.toFixed(0)} ms` +
     `\n  failed requests: ${
       [...s.failures]
         .sort((a, b) => b[1] - a[1])

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { RobustnessCluster } from "../cluster/cluster.js";
 import { type EtcdClient, errorText, toNumber } from "../cluster/etcd-client.js";
 import { type FaultKind, type FaultOutcome, faultKinds, injectFault } from "../faults/faults.js";
@@ -89,6 +89,11 @@ export interface SoakSummary {
   readonly livenessViolations: readonly string[];
   /** healthMs lists each fault's time from heal to every member serving a linearizable read. */
   readonly healthMs: readonly number[];
+  /**
+   * harnessLagMs is how late the harness's own event loop ran (p50, p99, max): the clients, watchers and
+   * peer fault proxies share it, so a busy harness delays every request and every peer message.
+   */
+  readonly harnessLagMs: { readonly p50: number; readonly p99: number; readonly max: number };
   readonly reportDir: string | undefined;
 }
 
@@ -113,6 +118,9 @@ interface OpenWindow {
 export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   const started = performance.now();
   const now = () => performance.now() - started;
+  const lagResolutionMs = 10;
+  const lag = monitorEventLoopDelay({ resolution: lagResolutionMs });
+  lag.enable();
   const rng = new Random(options.seed);
   const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-ts-soak-"));
   const violations: string[] = [];
@@ -402,6 +410,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     if (f.outcome.injected) byFault.set(f.outcome.kind, (byFault.get(f.outcome.kind) ?? 0) + 1);
   }
   const durationMs = now();
+  lag.disable();
   return {
     durationMs,
     requests,
@@ -417,6 +426,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     violations,
     livenessViolations,
     healthMs,
+    // The histogram holds the time between samples; the lag is what exceeds the sampling interval.
+    harnessLagMs: {
+      p50: Math.max(0, lag.percentile(50) / 1e6 - lagResolutionMs),
+      p99: Math.max(0, lag.percentile(99) / 1e6 - lagResolutionMs),
+      max: Math.max(0, lag.max / 1e6 - lagResolutionMs),
+    },
     reportDir: violations.length + livenessViolations.length > 0 ? reportDir : undefined,
   };
 }
