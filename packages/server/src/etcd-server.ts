@@ -486,6 +486,11 @@ export class EtcdServer implements EtcdApi {
     this.#syncPeers();
     await this.#servePeers();
     this.#raft.start();
+    // A restarted member that is the only voter (by its snapshot's conf state) leads at once, as etcd
+    // fast-forwards its election ticks; a member with committed entries still to apply decides after them.
+    if (this.#raft.rawNode.raft.raftLog.committed <= this.#raft.rawNode.raft.raftLog.applied) {
+      this.#maybeCampaignAlone();
+    }
     this.#lessorDriver.start();
     if (this.config.initialCorruptCheck) await this.#initialCorruptCheck();
     this.#startPublishing();

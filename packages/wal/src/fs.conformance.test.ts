@@ -39,6 +39,35 @@ describe.each(implementations)("%s", (_name, make) => {
     await again.close();
   });
 
+  it("reads large files (mostly zeros, data scattered, a partial last block) byte for byte", async () => {
+    const { fs, root } = make();
+    await fs.mkdir(root);
+    const file = await fs.open(join(root, "big"), { create: true });
+    const size = 3 * 1024 * 1024 + 100;
+    const expected = new Uint8Array(size);
+    // Data at the start, one byte at the end of a 64 KiB block, a run across a 1 MiB boundary, the tail.
+    for (const [at, length] of [
+      [0, 5000],
+      [65_535, 1],
+      [1024 * 1024 - 10, 30],
+      [size - 7, 7],
+    ] as const) {
+      const part = new Uint8Array(length).map((_, i) => ((at + i) % 251) + 1);
+      expected.set(part, at);
+      await file.pwrite(part, at);
+    }
+    await file.truncate(size);
+    // Compared as buffers: a deep equality of millions of elements takes the test runner seconds.
+    const same = (actual: Uint8Array, wanted: Uint8Array) => Buffer.from(actual).equals(Buffer.from(wanted));
+    expect(same(await file.read(0, size), expected)).toBe(true);
+    const middle = expected.subarray(65_000, 65_000 + 2 * 1024 * 1024);
+    expect(same(await file.read(65_000, 2 * 1024 * 1024), middle)).toBe(true);
+    expect(same(await file.read(size - 1_500_000, 2_000_000), expected.subarray(size - 1_500_000))).toBe(
+      true,
+    );
+    await file.close();
+  });
+
   it("truncates and extends with zeros", async () => {
     const { fs, root } = make();
     await fs.mkdir(root);

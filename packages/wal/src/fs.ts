@@ -37,3 +37,20 @@ export interface WalFs {
   /** fsyncDir makes the creations, renames and removals of names in `dir` durable. */
   fsyncDir(dir: string): Promise<void>;
 }
+
+/**
+ * zeroTails records, for a buffer a {@link WalFileHandle} read returned, the offset from which the reader
+ * saw only zero bytes. It is a hint for recovery (scanning tens of MB of pre-allocated zeros costs a page
+ * fault per 4 KiB); a handle that does not record one is scanned in full.
+ */
+const zeroTails = new WeakMap<Uint8Array, number>();
+
+/** noteZeroTail records that `bytes` holds only zeros from `offset` on (for implementations of read). */
+export function noteZeroTail(bytes: Uint8Array, offset: number): void {
+  zeroTails.set(bytes, offset);
+}
+
+/** zeroTailOf is the offset from which `bytes` is known to hold only zeros (its length when unknown). */
+export function zeroTailOf(bytes: Uint8Array): number {
+  return zeroTails.get(bytes) ?? bytes.length;
+}

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { WalCorruptError } from "./errors.js";
+import { zeroTailOf } from "./fs.js";
 import { NodeWalFs } from "./node-fs.js";
 import { Snapshotter } from "./snapshotter.js";
 import type { Entry } from "./types.js";
@@ -105,5 +106,27 @@ describe("Wal on node:fs", () => {
     await snapshotter.save(snapshot);
     expect(readdirSync(dir)).toEqual(["0000000000000003-000000000000002a.snap"]);
     expect(await snapshotter.load()).toEqual(snapshot);
+  });
+});
+
+describe("NodeWalFs large reads", () => {
+  it("record where the zeros begin, so recovery can skip a segment's pre-allocated rest", async () => {
+    const fs = new NodeWalFs();
+    const file = await fs.open(join(root, "seg"), { create: true });
+    const size = 4 * 1024 * 1024;
+    await file.pwrite(new Uint8Array(3000).fill(7), 0);
+    await file.pwrite(new Uint8Array([1]), 1_500_000);
+    await file.truncate(size);
+    const bytes = await file.read(0, size);
+    const zeroFrom = zeroTailOf(bytes);
+    // At or after the last data byte, within one 64 KiB block of it, and only zeros from there on.
+    expect(zeroFrom).toBeGreaterThan(1_500_000);
+    expect(zeroFrom).toBeLessThanOrEqual(1_500_000 + 64 * 1024);
+    expect(bytes.subarray(zeroFrom).every((b) => b === 0)).toBe(true);
+    expect(bytes[1_500_000]).toBe(1);
+    // A small read records nothing: the whole buffer counts.
+    const small = await file.read(0, 100);
+    expect(zeroTailOf(small)).toBe(100);
+    await file.close();
   });
 });

@@ -1,6 +1,11 @@
 import { constants, promises as fsp } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import type { WalFileHandle, WalFs } from "./fs.js";
+import { noteZeroTail, type WalFileHandle, type WalFs } from "./fs.js";
+
+/** READ_CHUNK_BYTES is the scratch buffer of large reads. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+/** ZERO_BLOCK is what a large read compares each block of its scratch buffer against. */
+const ZERO_BLOCK = new Uint8Array(64 * 1024);
 
 /** NodeFileHandle is a {@link WalFileHandle} over a node:fs FileHandle. */
 class NodeFileHandle implements WalFileHandle {
@@ -9,12 +14,36 @@ class NodeFileHandle implements WalFileHandle {
   async read(position: number, length: number): Promise<Uint8Array> {
     const buffer = new Uint8Array(length);
     let filled = 0;
+    if (length <= READ_CHUNK_BYTES) {
+      while (filled < length) {
+        const { bytesRead } = await this.handle.read(buffer, filled, length - filled, position + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return filled === length ? buffer : buffer.subarray(0, filled);
+    }
+    // A segment is mostly pre-allocated zeros. Reading it straight into a fresh 64 MiB buffer writes (and
+    // so faults in) every page; instead it is read through one small scratch buffer and only blocks that
+    // are not all zeros are copied: the rest of the result stays untouched, zero-filled memory. Same bytes,
+    // about a tenth of the time.
+    const scratch = new Uint8Array(READ_CHUNK_BYTES);
+    let dataEnd = 0;
     while (filled < length) {
-      const { bytesRead } = await this.handle.read(buffer, filled, length - filled, position + filled);
+      const want = Math.min(READ_CHUNK_BYTES, length - filled);
+      const { bytesRead } = await this.handle.read(scratch, 0, want, position + filled);
       if (bytesRead === 0) break;
+      for (let at = 0; at < bytesRead; at += ZERO_BLOCK.length) {
+        const block = scratch.subarray(at, Math.min(at + ZERO_BLOCK.length, bytesRead));
+        if (Buffer.compare(block, ZERO_BLOCK.subarray(0, block.length)) !== 0) {
+          buffer.set(block, filled + at);
+          dataEnd = filled + at + block.length;
+        }
+      }
       filled += bytesRead;
     }
-    return filled === length ? buffer : buffer.subarray(0, filled);
+    const result = filled === length ? buffer : buffer.subarray(0, filled);
+    noteZeroTail(result, dataEnd);
+    return result;
   }
 
   async pwrite(data: Uint8Array, position: number): Promise<void> {

@@ -276,6 +276,34 @@ describe("recovery from a bit flip", () => {
     expect((error as WalCorruptError).offset).toBe(victim.offset);
   });
 
+  it("finds synced records behind a long zeroed run (more than a zero block), and none behind zeros alone", async () => {
+    const segmentBytes = 16 * 1024;
+    const { fs, lastSegment } = await writeLog(segmentBytes, makeSaves(12));
+    const bytes = fs.readFile(lastSegment);
+    const scan = scanSegment(lastSegment, bytes, true, DEFAULT_MAX_RECORD_BYTES);
+    const victim = scan.batches[5]!.frames[0]!;
+    const end = scan.batches.at(-1)!.frames.at(-1)!.end;
+    // 160 KiB of zeros (8-byte aligned, more than two zero blocks) pushed in front of the victim batch and
+    // every later one.
+    const gap = 160 * 1024;
+    const hidden = new Uint8Array(bytes.length + gap + 64 * 1024);
+    hidden.set(bytes.subarray(0, victim.offset), 0);
+    hidden.set(bytes.subarray(victim.offset, end), victim.offset + gap);
+    const found = scanSegment(lastSegment, hidden, true, DEFAULT_MAX_RECORD_BYTES);
+    expect(found.corrupt?.reason).toMatch(/followed by valid records/);
+    expect(found.corrupt?.offset).toBe(victim.offset);
+    // Told where the zeros begin (as NodeWalFs tells), the scan still finds them.
+    const dataEnd = victim.offset + gap + (end - victim.offset);
+    const hinted = scanSegment(lastSegment, hidden, true, DEFAULT_MAX_RECORD_BYTES, dataEnd);
+    expect(hinted.corrupt?.offset).toBe(victim.offset);
+    // The same log cut at the victim, followed by zeros only: a clean end, nothing lost.
+    const clean = new Uint8Array(victim.offset + gap + 64 * 1024);
+    clean.set(bytes.subarray(0, victim.offset), 0);
+    const ended = scanSegment(lastSegment, clean, true, DEFAULT_MAX_RECORD_BYTES);
+    expect(ended.corrupt).toBeUndefined();
+    expect(ended.batches).toHaveLength(5);
+  });
+
   it("rejects absurd length fields without allocating for them", async () => {
     const segmentBytes = 16 * 1024;
     const { fs, lastSegment } = await writeLog(segmentBytes, makeSaves(6));

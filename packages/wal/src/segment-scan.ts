@@ -34,12 +34,16 @@ export interface SegmentScan {
  * batch (written and synced before the segment got its name), and (3) no valid frame of a LATER batch
  * follows it anywhere in the file. Otherwise the damage hit synced data: `corrupt` is set, and the caller
  * refuses to open rather than cut acknowledged records off.
+ *
+ * `zeroFrom` may tell that every byte from that offset on is zero (the reader saw it; see
+ * {@link zeroTailOf}), which spares a scan of the pre-allocated rest of the segment.
  */
 export function scanSegment(
   file: string,
   bytes: Uint8Array,
   isLast: boolean,
   maxRecordBytes: number,
+  zeroFrom: number = bytes.length,
 ): SegmentScan {
   const headerProblem = checkSegmentHeader(bytes);
   if (headerProblem !== undefined) throw new WalFormatError(file, headerProblem);
@@ -58,7 +62,7 @@ export function scanSegment(
       if (frame === "zero" && pending.length === 0) {
         // The usual end: the zero-filled space after the last batch. A valid frame further on means
         // a durable frame was zeroed.
-        if (hasFrameOfLaterBatch(bytes, offset, tornBatch, maxRecordBytes)) {
+        if (hasFrameOfLaterBatch(bytes, offset, tornBatch, maxRecordBytes, zeroFrom)) {
           return { batches, end, corrupt: { offset, reason: "zeroed record followed by valid records" } };
         }
         return { batches, end };
@@ -68,7 +72,7 @@ export function scanSegment(
       if (batches.length === 0) {
         return { batches, end, corrupt: { offset, reason: `${reason} (in the segment's first batch)` } };
       }
-      if (hasFrameOfLaterBatch(bytes, offset, tornBatch, maxRecordBytes)) {
+      if (hasFrameOfLaterBatch(bytes, offset, tornBatch, maxRecordBytes, zeroFrom)) {
         return { batches, end, corrupt: { offset, reason: `${reason}, followed by valid records` } };
       }
       return { batches, end, torn: { offset, reason } };
@@ -123,22 +127,32 @@ function hasFrameOfLaterBatch(
   from: number,
   tornBatch: number | undefined,
   maxRecordBytes: number,
+  zeroFrom: number,
 ): boolean {
-  const limit = bytes.length - FRAME_HEADER_BYTES;
-  // Fast skip of zero-filled space (a frame never has length 0): read the length fields as 32-bit words
-  // when the buffer is aligned for it (frames are 8-byte aligned within the file).
-  const words =
-    bytes.byteOffset % 4 === 0
-      ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2)
-      : undefined;
-  for (let at = from + FRAME_ALIGN_BYTES; at <= limit; at += FRAME_ALIGN_BYTES) {
-    if (
-      words ? words[at >>> 2] === 0 : (bytes[at]! | bytes[at + 1]! | bytes[at + 2]! | bytes[at + 3]!) === 0
-    ) {
+  // No frame starts where every byte is zero (a frame's length is never 0): past zeroFrom nothing starts.
+  const limit = Math.min(bytes.length - FRAME_HEADER_BYTES, zeroFrom - 1);
+  // Zero-filled space (the preallocated rest of a segment, tens of MB) is skipped a block at a time with
+  // one memcmp per block; a frame never has length 0, so only words that are not zero need a closer look.
+  // Blocks start at aligned offsets (ZERO_BLOCK_BYTES is a multiple of FRAME_ALIGN_BYTES).
+  let at = from + FRAME_ALIGN_BYTES;
+  while (at <= limit) {
+    if ((at - from) % ZERO_BLOCK_BYTES === 0 && at + ZERO_BLOCK_BYTES <= bytes.length) {
+      if (Buffer.compare(bytes.subarray(at, at + ZERO_BLOCK_BYTES), ZERO_BLOCK) === 0) {
+        at += ZERO_BLOCK_BYTES;
+        continue;
+      }
+    }
+    if ((bytes[at]! | bytes[at + 1]! | bytes[at + 2]! | bytes[at + 3]!) === 0) {
+      at += FRAME_ALIGN_BYTES;
       continue;
     }
     const frame = readFrame(bytes, at, maxRecordBytes);
     if (typeof frame !== "string" && isLaterBatch(frame.batch, tornBatch)) return true;
+    at += FRAME_ALIGN_BYTES;
   }
   return false;
 }
+
+/** ZERO_BLOCK_BYTES is the block that hasFrameOfLaterBatch compares against zeros in one call. */
+const ZERO_BLOCK_BYTES = 64 * 1024;
+const ZERO_BLOCK = new Uint8Array(ZERO_BLOCK_BYTES);

@@ -23,7 +23,7 @@ import {
   SEGMENT_HEADER_BYTES,
   sealFrame,
 } from "./frame.js";
-import type { WalFileHandle, WalFs } from "./fs.js";
+import { type WalFileHandle, type WalFs, zeroTailOf } from "./fs.js";
 import { NodeWalFs } from "./node-fs.js";
 import {
   decodeEntry,
@@ -770,7 +770,7 @@ async function walkSegments(
     try {
       const sizeBytes = await handle.size();
       const bytes = await handle.read(0, sizeBytes);
-      const scan = scanSegment(file, bytes, isLast, s.maxRecordBytes);
+      const scan = scanSegment(file, bytes, isLast, s.maxRecordBytes, zeroTailOf(bytes));
       const corrupt = (offset: number, reason: string): WalCorruptError =>
         new WalCorruptError(file, offset, visitor.lastIndex(), reason);
       let firstRecord = true;
