@@ -5,5 +5,6 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    setupFiles: ["src/testing/setup.ts"],
   },
 });

@@ -1,13 +1,11 @@
-import fs from "node:fs";
 import http2 from "node:http2";
-import os from "node:os";
-import path from "node:path";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KV, Lease } from "@etcd-ts/proto/etcdserverpb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultConfig } from "./config.js";
 import { EtcdServer } from "./etcd-server.js";
+import { tempDir } from "./testing/temp-dir.js";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
@@ -19,7 +17,7 @@ describe("bad input", () => {
   let lease: ReturnType<typeof createClient<typeof Lease>>;
 
   beforeAll(async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-ts-bad-"));
+    const dataDir = tempDir("bad");
     server = new EtcdServer({
       ...defaultConfig("bad"),
       dataDir,

@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
@@ -8,6 +7,7 @@ import { Cluster, KV, Lease, Maintenance, PutRequestSchema } from "@etcd-ts/prot
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultConfig } from "./config.js";
 import { EtcdServer } from "./etcd-server.js";
+import { tempDir } from "./testing/temp-dir.js";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
@@ -58,7 +58,7 @@ afterEach(async () => {
 
 describe("EtcdServer (one member, in process)", () => {
   it("serves puts and linearizable reads with etcd's header, and keeps data across a restart", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-ts-server-"));
+    const dir = tempDir("server");
     const first = await startServer(dir);
     const put = await first.kv.put(create(PutRequestSchema, { key: utf8("a"), value: utf8("1") }));
     expect(put.header?.revision).toBe(2n);
@@ -94,7 +94,7 @@ describe("EtcdServer (one member, in process)", () => {
   });
 
   it("snapshots the raft log, releases the WAL, and restarts from the snapshot", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-ts-server-"));
+    const dir = tempDir("server");
     const first = await startServer(dir, { snapshotCount: 10 });
     for (let i = 0; i < 45; i++) await first.kv.put({ key: utf8(`s${i % 7}`), value: utf8(`v${i}`) });
     const snaps = fs.readdirSync(path.join(dir, "member", "snap")).filter((f) => f.endsWith(".snap"));
@@ -112,7 +112,7 @@ describe("EtcdServer (one member, in process)", () => {
   });
 
   it("answers bad requests with etcd's codes and messages", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-ts-server-"));
+    const dir = tempDir("server");
     const { kv, lease } = await startServer(dir);
     const failure = async (p: Promise<unknown>) => {
       try {
@@ -147,7 +147,7 @@ describe("EtcdServer (one member, in process)", () => {
   });
 
   it("revokes a lease's keys in one revision, and answers with that revision", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-ts-server-"));
+    const dir = tempDir("server");
     const { kv, lease } = await startServer(dir);
     const granted = await lease.leaseGrant({ TTL: 60n });
     await kv.put({ key: utf8("l1"), value: utf8("x"), lease: granted.ID });
@@ -171,7 +171,7 @@ describe("EtcdServer (one member, in process)", () => {
   it("applies membership changes back to back while a learner that never started exists", async () => {
     // Adding a member makes the apply take a raft snapshot; raft must already count that conf change as
     // applied when the next one is proposed, or it refuses it silently and the proposer times out.
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-ts-server-"));
+    const dir = tempDir("server");
     const { server, cluster } = await startServer(dir);
     const self = (await cluster.memberList({})).members[0];
     expect(self?.ID).toBe(server.memberId);
@@ -200,7 +200,7 @@ describe("EtcdServer (one member, in process)", () => {
   });
 
   it("refuses to promote a learner that never started as not in sync, before the started-members check", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-ts-server-"));
+    const dir = tempDir("server");
     const { cluster } = await startServer(dir);
     const added = await cluster.memberAdd({ peerURLs: ["http://127.0.0.1:1"], isLearner: true });
     const promote = await cluster.memberPromote({ ID: added.member?.ID ?? 0n }).catch((err: unknown) => err);

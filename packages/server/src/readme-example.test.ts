@@ -1,18 +1,16 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KV, PutRequestSchema } from "@etcd-ts/proto/etcdserverpb";
 import { expect, it } from "vitest";
 import { defaultConfig, EtcdServer } from "./index.js";
+import { tempDir } from "./testing/temp-dir.js";
 
 // The README example, run as written (with a fresh temp dir).
 it("runs the README example", async () => {
   const server = new EtcdServer({
     ...defaultConfig("example"),
-    dataDir: fs.mkdtempSync(path.join(os.tmpdir(), "etcd-ts-example-")),
+    dataDir: tempDir("example"),
     listenClientUrls: ["http://127.0.0.1:0"],
     listenPeerUrls: ["http://127.0.0.1:0"],
     initialAdvertisePeerUrls: ["http://127.0.0.1:0"],

@@ -1,6 +1,3 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -8,6 +5,7 @@ import { KV, Watch, type WatchRequest, WatchRequestSchema } from "@etcd-ts/proto
 import { expect, it } from "vitest";
 import { defaultConfig } from "./config.js";
 import { EtcdServer } from "./etcd-server.js";
+import { tempDir } from "./testing/temp-dir.js";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
@@ -16,7 +14,7 @@ const utf8 = (s: string) => new TextEncoder().encode(s);
 it("sends periodic progress notifications to watchers that asked for them", async () => {
   const server = new EtcdServer({
     ...defaultConfig("progress"),
-    dataDir: fs.mkdtempSync(path.join(os.tmpdir(), "etcd-ts-progress-")),
+    dataDir: tempDir("progress"),
     listenClientUrls: ["http://127.0.0.1:0"],
     listenPeerUrls: ["http://127.0.0.1:0"],
     initialAdvertisePeerUrls: ["http://127.0.0.1:0"],
