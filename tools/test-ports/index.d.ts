@@ -10,3 +10,6 @@ export function releasePort(port: number): void;
 
 /** portRange is the range freePort picks from: [low, high], both inclusive. */
 export function portRange(): { low: number; high: number };
+
+/** tryReserve reserves one given port if no live reservation holds it (for tests; use freePort). */
+export function tryReserve(port: number): boolean;

@@ -9,7 +9,17 @@
 // member restarted on its old port after a long test still has it); one not touched for STALE_MS belongs to
 // a process that is gone and is taken over.
 
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, utimesSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,6 +38,16 @@ const reservationDir = join(tmpdir(), "etcd-ts-ports");
 const mine = new Set();
 /** refreshing tells whether the refresh timer runs (started with the first reservation). */
 let refreshing = false;
+
+/** ensureReservationDir creates the shared directory, writable by every user (sticky, like /tmp). */
+function ensureReservationDir() {
+  mkdirSync(reservationDir, { recursive: true });
+  try {
+    if ((statSync(reservationDir).mode & 0o1777) !== 0o1777) chmodSync(reservationDir, 0o1777);
+  } catch {
+    // Another user's directory: it was made writable by its creator.
+  }
+}
 
 /** @returns {{ low: number; high: number }} */
 export function portRange() {
@@ -49,7 +69,7 @@ export function portRange() {
 export async function freePort() {
   const { low, high } = portRange();
   const size = high - low + 1;
-  mkdirSync(reservationDir, { recursive: true });
+  ensureReservationDir();
   let candidate = low + Math.floor(Math.random() * size);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     candidate = low + ((candidate - low + 1 + Math.floor(Math.random() * 64)) % size);
@@ -73,28 +93,74 @@ export function releasePort(port) {
 }
 
 /**
- * reserve creates the port's reservation file; a stale one (not refreshed for STALE_MS) is replaced.
+ * tryReserve reserves one given port for this process if no live reservation holds it (for tests; callers
+ * use freePort). It does not check that the port can be bound.
+ * @param {number} port
+ * @returns {boolean}
+ */
+export function tryReserve(port) {
+  ensureReservationDir();
+  if (mine.has(port) || !reserve(port)) return false;
+  mine.add(port);
+  return true;
+}
+
+/**
+ * reserve creates the port's reservation file. A stale one (not refreshed for STALE_MS) is taken over
+ * under a lock directory, so that two processes taking over the same stale file never both win.
  * @param {number} port
  */
 function reserve(port) {
   const file = join(reservationDir, String(port));
-  for (let i = 0; i < 2; i++) {
-    try {
-      closeSync(openSync(file, "wx"));
-      return true;
-    } catch (err) {
-      if (/** @type {NodeJS.ErrnoException} */ (err).code !== "EEXIST") throw err;
-      let stale = false;
-      try {
-        stale = Date.now() - statSync(file).mtimeMs > STALE_MS;
-      } catch {
-        stale = true; // removed in between: try again
-      }
-      if (!stale) return false;
-      unlinkQuietly(port);
-    }
+  try {
+    closeSync(openSync(file, "wx"));
+    return true;
+  } catch (err) {
+    const code = /** @type {NodeJS.ErrnoException} */ (err).code;
+    if (code === "EACCES" || code === "EPERM") return false; // another user's reservation
+    if (code !== "EEXIST") throw err;
   }
-  return false;
+  if (!isStale(file)) return false;
+  const lock = `${file}.takeover`;
+  try {
+    mkdirSync(lock);
+  } catch {
+    // Another process is taking it over (or left its lock behind; that clears when it is stale).
+    if (isStale(lock)) rmQuietly(lock);
+    return false;
+  }
+  try {
+    if (!isStale(file)) return false; // taken over (or refreshed) before we held the lock
+    unlinkQuietly(port);
+    closeSync(openSync(file, "wx")); // throws EEXIST when a plain create won the race: not ours then
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmQuietly(lock);
+  }
+}
+
+/**
+ * isStale tells whether `path` was not touched for STALE_MS; a path that is gone is not stale (it was
+ * released or taken over in between: the caller tries the next port).
+ * @param {string} path
+ */
+function isStale(path) {
+  try {
+    return Date.now() - statSync(path).mtimeMs > STALE_MS;
+  } catch {
+    return false;
+  }
+}
+
+/** @param {string} path */
+function rmQuietly(path) {
+  try {
+    rmdirSync(path);
+  } catch {
+    // Gone already.
+  }
 }
 
 /** refresh touches this process's reservations, so that no other process takes them for stale. */

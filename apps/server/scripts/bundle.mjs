@@ -4,7 +4,9 @@
 // CPU a start takes (see docs/decisions.md). The unbundled tsc output stays beside it as main.unbundled.js.
 //
 // Kept outside the bundle: classic-level (a native addon, loaded from node_modules) and what the code
-// loads with createRequire (yaml), which resolve from this package's own dependencies.
+// loads with createRequire (yaml), which resolve from this package's own dependencies. Code that finds
+// files next to its own module breaks in a bundle: pino's transports (worker threads by path) are one such
+// feature, unused here (logs go to pino.destination); do not add them without an esbuild plugin for pino.
 import { copyFileSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";

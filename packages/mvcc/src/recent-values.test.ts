@@ -50,6 +50,17 @@ describe("RecentValues", () => {
     expect(s(cache.get({ main: 2, sub: 0 })?.value ?? new Uint8Array())).toBe("v");
   });
 
+  test("keeps its own copy of a value that is a view into a larger buffer (a peer message, a WAL segment)", () => {
+    const message = new Uint8Array(1024 * 1024).fill(9);
+    const cache = new RecentValues();
+    const original = kv(2, message.subarray(100, 116));
+    cache.add({ main: 2, sub: 0 }, original);
+    const entry = cache.get({ main: 2, sub: 0 });
+    expect(entry?.value.buffer.byteLength).toBe(16);
+    expect(entry?.value).toEqual(new Uint8Array(16).fill(9));
+    expect(Object.isFrozen(original)).toBe(false);
+  });
+
   test("refuses a value whose revision disagrees with its key", () => {
     expect(() => new RecentValues().add({ main: 3, sub: 0 }, kv(2, "v"))).toThrow(/disagree/);
   });

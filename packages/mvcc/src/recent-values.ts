@@ -52,14 +52,16 @@ export class RecentValues {
     return kv;
   }
 
-  /** add caches a revision's value (frozen); a value too large is skipped. */
+  /** add caches a frozen copy of a revision's value; a value too large is skipped. */
   add(revision: Revision, kv: KeyValue): void {
     assert(BigInt(revision.main) === kv.modRevision, "recent values: revision and value disagree");
     const size = sizeOf(kv);
     if (size > recentValuesLimits.maxValueBytes) return;
     const key = cacheKey(revision);
     if (this.#entries.has(key)) return;
-    this.#entries.set(key, Object.freeze(kv));
+    // A value decoded from a raft entry is a view into the whole peer message or WAL segment it came in:
+    // the cache keeps its own compact copy (and the caller's object stays as it is).
+    this.#entries.set(key, Object.freeze({ ...kv, key: compact(kv.key), value: compact(kv.value) }));
     this.#bytes += size;
     while (this.#entries.size > this.#maxEntries || this.#bytes > this.#maxBytes) {
       const oldest = this.#entries.entries().next();
@@ -75,6 +77,11 @@ export class RecentValues {
     this.#entries.clear();
     this.#bytes = 0;
   }
+}
+
+/** compact returns bytes that own their buffer (a copy when `bytes` is a view into a larger one). */
+function compact(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 }
 
 function cacheKey(revision: Revision): string {

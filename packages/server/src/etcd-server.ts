@@ -1322,10 +1322,13 @@ export class EtcdServer implements EtcdApi {
       try {
         return await this.#auth.authInfoFromToken(rc.token);
       } catch (err) {
-        // A simple token exists on a member once it has applied the Authenticate entry that made it. A
-        // client that got its token from another member may ask here first: catch up to the leader's
-        // commit (one read index round, only for tokens not known here) and look again.
+        // A simple token ("<16 letters>.<raft index>") exists on a member once it has applied the
+        // Authenticate entry at that index. A client that got its token from another member may ask here
+        // first: when the token's index is beyond what this member applied, catch up to the leader's
+        // commit (one read index round) and look again. Other unknown tokens fail at once.
         if (!isAuthError(err, "invalidAuthToken") || this.#members.size < 2) throw err;
+        const index = /^[A-Za-z]{16}\.(\d{1,16})$/.exec(rc.token)?.[1];
+        if (index === undefined || Number(index) <= this.#applied.value) throw err;
         await this.#linearizableRead().catch(() => {
           throw err;
         });

@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { utimesSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
-import { freePort, portRange, releasePort } from "../index.mjs";
+import { freePort, portRange, releasePort, tryReserve } from "../index.mjs";
 
 const indexUrl = new URL("../index.mjs", import.meta.url).href;
 
@@ -56,5 +59,33 @@ process.stdin.resume();`;
     assert.equal(new Set(all).size, all.length);
   } finally {
     for (const child of children) child.stdin.end();
+  }
+});
+
+test("a stale reservation (its owner gone) is taken over, a live one is not", async () => {
+  const port = await freePort(); // ours now, and free
+  releasePort(port);
+  const file = join(tmpdir(), "etcd-ts-ports", String(port));
+  // Another process's live reservation: a child reserves the port and holds it.
+  const script = `import { tryReserve } from ${JSON.stringify(indexUrl)};
+process.stdout.write(String(tryReserve(${port})) + "\\n");
+process.stdin.resume();`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  try {
+    const answer = await new Promise((resolve) =>
+      child.stdout.once("data", (d) => resolve(String(d).trim())),
+    );
+    assert.equal(answer, "true");
+    assert.equal(tryReserve(port), false);
+    // Ten minutes without a refresh: the owner is taken to be gone.
+    const old = new Date(Date.now() - 10 * 60 * 1000);
+    utimesSync(file, old, old);
+    assert.equal(tryReserve(port), true);
+    assert.equal(tryReserve(port), false); // ours already
+  } finally {
+    child.stdin.end();
+    releasePort(port);
   }
 });
