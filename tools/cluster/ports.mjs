@@ -1,10 +1,10 @@
 // Free loopback ports for members and proxies.
 
 import { createServer } from "node:net";
-import { freePort as reservedPort } from "@etcd-ts/test-ports";
+import { freePort as reservedPort } from "@etcd-ts/test-support";
 
 /**
- * freePort returns a loopback port reserved machine-wide (see @etcd-ts/test-ports: below the ephemeral range,
+ * freePort returns a loopback port reserved machine-wide (see @etcd-ts/test-support: below the ephemeral range,
  * never handed to two processes at once); `taken` lets a caller that needs several at once keep its own list.
  * @param {Set<number>} [taken] ports already handed out (the result is added to it)
  * @returns {Promise<number>}

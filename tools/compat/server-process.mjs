@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { freePort } from "@etcd-ts/test-support";
 
 /** How long a server may take to answer /health before the run gives up. */
 const READY_TIMEOUT_MS = 30_000;
@@ -34,9 +35,7 @@ const POLL_INTERVAL_MS = 100;
  * @property {Promise<{code: number | null, signal: string | null}>} exited
  */
 
-/** freePort is a loopback port reserved machine-wide for this run (see @etcd-ts/test-ports). */
-import { freePort } from "@etcd-ts/test-ports";
-
+/** freePort is a loopback port reserved machine-wide for this run (see @etcd-ts/test-support). */
 export { freePort };
 
 /**

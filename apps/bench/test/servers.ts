@@ -3,6 +3,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
+import { freePort } from "@etcd-ts/test-support";
 
 const require = createRequire(import.meta.url);
 /** serverMain is the built etcd-ts binary (turbo builds @etcd-ts/server-app before these tests). */
@@ -11,9 +12,7 @@ export const serverMain = path.join(
   "dist/main.js",
 );
 
-/** freePort is a loopback port reserved machine-wide for this test (see @etcd-ts/test-ports). */
-import { freePort } from "@etcd-ts/test-ports";
-
+/** freePort is a loopback port reserved machine-wide for this test (see @etcd-ts/test-support). */
 export { freePort };
 
 /** TestServer is one single-member server this test started (ended only by its PID). */

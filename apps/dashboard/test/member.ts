@@ -3,14 +3,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "@etcd-ts/test-support";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** serverMain is the etcd-ts binary of the @etcd-ts/server-app devDependency (built before the tests). */
 export const serverMain = path.resolve(here, "../node_modules/@etcd-ts/server-app/dist/main.js");
 
-/** freePort is a loopback port reserved machine-wide for this test (see @etcd-ts/test-ports). */
-import { freePort } from "@etcd-ts/test-ports";
-
+/** freePort is a loopback port reserved machine-wide for this test (see @etcd-ts/test-support). */
 export { freePort };
 
 /**

@@ -1,40 +1,18 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import fs from "node:fs";
 import https from "node:https";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort, removeTempDirs, tempDir } from "@etcd-ts/test-support";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** mainJs is the built etcd-ts binary (turbo builds before tests). */
 export const mainJs = path.resolve(here, "../dist/main.js");
 
-/** freePort is a loopback port reserved machine-wide for this test (see @etcd-ts/test-ports). */
-import { freePort } from "@etcd-ts/test-ports";
-
-export { freePort };
-
-/** createdDirs are the temp dirs this test file made; test/setup.ts removes them after the file's tests. */
-const createdDirs: string[] = [];
-
-/** tempDir makes a fresh directory under the OS temp folder (removed after the test file; see removeTempDirs). */
-export function tempDir(prefix: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `etcd-ts-${prefix}-`));
-  createdDirs.push(dir);
-  return dir;
-}
-
 /**
- * removeTempDirs removes every dir tempDir made (a three-member cluster leaves hundreds of MB). Set
- * ETCD_TS_KEEP_TEST_DIRS=1 to keep them for a post-mortem; the paths are printed then.
+ * freePort (a loopback port no other process takes first) and tempDir (removed after each test file by
+ * test/setup.ts) come from @etcd-ts/test-support.
  */
-export function removeTempDirs(): void {
-  const keep = process.env.ETCD_TS_KEEP_TEST_DIRS === "1";
-  for (const dir of createdDirs.splice(0)) {
-    if (keep) process.stderr.write(`kept test dir ${dir}\n`);
-    else fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
-  }
-}
+export { freePort, removeTempDirs, tempDir };
 
 /** Member is one etcd-ts process this test started (and only ends by its PID). */
 export interface Member {

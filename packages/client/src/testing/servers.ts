@@ -8,6 +8,7 @@ import https from "node:https";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
+import { freePort } from "@etcd-ts/test-support";
 import type { TestCerts } from "./certs.js";
 
 /** Backend names a server implementation the suite runs against. */
@@ -25,9 +26,7 @@ export const serverMainJs = path.join(
 /** etcdBinary is Debian's etcd 3.4. */
 export const etcdBinary = process.env.ETCD_BIN ?? "/usr/bin/etcd";
 
-/** freePort is a loopback port reserved machine-wide for this test (see @etcd-ts/test-ports). */
-import { freePort } from "@etcd-ts/test-ports";
-
+/** freePort is a loopback port reserved machine-wide for this test (see @etcd-ts/test-support). */
 export { freePort };
 
 /** running holds every server process we started, so none outlives the test process. */

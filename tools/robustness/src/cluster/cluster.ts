@@ -3,6 +3,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import net from "node:net";
 import path from "node:path";
+import { freePort } from "@etcd-ts/test-support";
 import { assert } from "../assert.js";
 import { ClusterError } from "../errors.js";
 import type { Random } from "../random.js";
@@ -53,11 +54,9 @@ export function defaultEtcdTsBinary(): string {
 }
 
 /**
- * freePort is a loopback port reserved machine-wide (see @etcd-ts/test-ports): two clusters started side by
+ * freePort is a loopback port reserved machine-wide (see @etcd-ts/test-support): two clusters started side by
  * side (`--parallel`, the CI suite) and other test processes never share one.
  */
-import { freePort } from "@etcd-ts/test-ports";
-
 export { freePort };
 
 const outputLimit = 200_000;

@@ -5,9 +5,9 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { freePort, portRange, releasePort, tryReserve } from "../index.mjs";
+import { freePort, portRange, releasePort, tryReserve } from "../ports.mjs";
 
-const indexUrl = new URL("../index.mjs", import.meta.url).href;
+const indexUrl = new URL("../ports.mjs", import.meta.url).href;
 
 test("ports come from below the ephemeral range and can be listened on", async () => {
   const { low, high } = portRange();

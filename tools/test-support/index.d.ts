@@ -1,0 +1,2 @@
+export { freePort, portRange, releasePort, tryReserve } from "./ports.js";
+export { removeTempDirs, tempDir } from "./temp-dirs.js";

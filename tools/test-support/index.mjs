@@ -1,0 +1,2 @@
+export { freePort, portRange, releasePort, tryReserve } from "./ports.mjs";
+export { removeTempDirs, tempDir } from "./temp-dirs.mjs";
