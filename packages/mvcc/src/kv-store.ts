@@ -352,17 +352,7 @@ export class KvStore {
   }
 
   private async readNow(keys: readonly IndexedKey[]): Promise<KeyValue[]> {
-    const found = keys.map((k) => this.recent.get(k.modified));
-    const missing = keys.filter((_, i) => found[i] === undefined);
-    if (missing.length === 0) return found as KeyValue[];
-    const values = await this.backend.getManyNow(missing.map((k) => encodeRevisionKey(k.modified)));
-    let next = 0;
-    return found.map((kv) => {
-      if (kv !== undefined) return kv;
-      const value = values[next++];
-      assert(value !== undefined, "revision missing from backend");
-      return decodeKeyValue(value);
-    });
+    return readKeyValues({ getMany: (k) => this.backend.getManyNow(k) }, keys, this.recent);
   }
 
   // ---- writes ----

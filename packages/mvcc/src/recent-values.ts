@@ -23,9 +23,6 @@ export class RecentValues {
   readonly #maxEntries: number;
   readonly #maxBytes: number;
   #bytes = 0;
-  /** hits and misses count lookups (for tests and metrics). */
-  hits = 0;
-  misses = 0;
 
   constructor(
     maxEntries: number = recentValuesLimits.maxEntries,
@@ -46,10 +43,7 @@ export class RecentValues {
 
   /** get returns the cached value of a revision, or undefined. */
   get(revision: Revision): KeyValue | undefined {
-    const kv = this.#entries.get(cacheKey(revision));
-    if (kv === undefined) this.misses++;
-    else this.hits++;
-    return kv;
+    return this.#entries.get(cacheKey(revision));
   }
 
   /** add caches a frozen copy of a revision's value; a value too large is skipped. */

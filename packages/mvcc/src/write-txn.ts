@@ -78,31 +78,34 @@ export interface CachedValues {
   get(revision: Revision): KeyValue | undefined;
 }
 
+/** ValueReader is what readKeyValues reads missing values through: a snapshot, or the backend's getManyNow. */
+export type ValueReader = Pick<BackendSnapshot, "getMany">;
+
 /**
  * readKeyValues fetches the stored values of resolved keys, from `cached` where it has them and through
- * `snapshot` for the rest (one getMany, issued before the first await), asserting they exist.
+ * `reader` for the rest (one getMany, issued before the first await, so a reader that takes an implicit
+ * snapshot takes it in the caller's tick), asserting they exist. A function `reader` is called only when
+ * some value is missing from the cache.
  */
 export async function readKeyValues(
-  snapshot: BackendSnapshot | (() => BackendSnapshot),
+  reader: ValueReader | (() => ValueReader),
   keys: readonly IndexedKey[],
   cached?: CachedValues,
 ): Promise<KeyValue[]> {
   if (keys.length === 0) return [];
-  const found: (KeyValue | undefined)[] = cached === undefined ? [] : keys.map((k) => cached.get(k.modified));
-  const missing = cached === undefined ? keys : keys.filter((_, i) => found[i] === undefined);
+  const found = keys.map((k) => cached?.get(k.modified));
+  const missing = keys.filter((_, i) => found[i] === undefined);
   if (missing.length === 0) return found as KeyValue[];
-  const view = typeof snapshot === "function" ? snapshot() : snapshot;
+  const view = typeof reader === "function" ? reader() : reader;
   const values = await view.getMany(missing.map((k) => encodeRevisionKey(k.modified)));
-  const decoded = values.map((value, i) => {
-    assert(
-      value !== undefined,
-      `revision ${missing[i]?.modified.main}.${missing[i]?.modified.sub} missing from backend`,
-    );
+  let next = 0;
+  return found.map((kv) => {
+    if (kv !== undefined) return kv;
+    const value = values[next];
+    const key = missing[next++];
+    assert(value !== undefined, `revision ${key?.modified.main}.${key?.modified.sub} missing from backend`);
     return decodeKeyValue(value);
   });
-  if (cached === undefined) return decoded;
-  let next = 0;
-  return found.map((kv) => kv ?? (decoded[next++] as KeyValue));
 }
 
 /**
