@@ -54,3 +54,12 @@ export function noteZeroTail(bytes: Uint8Array, offset: number): void {
 export function zeroTailOf(bytes: Uint8Array): number {
   return zeroTails.get(bytes) ?? bytes.length;
 }
+
+/** ZERO_BLOCK_BYTES is the block size in which pre-allocated (zero) space is recognised, one memcmp each. */
+export const ZERO_BLOCK_BYTES = 64 * 1024;
+const ZERO_BLOCK = new Uint8Array(ZERO_BLOCK_BYTES);
+
+/** isZeroBlock tells whether `bytes` (at most ZERO_BLOCK_BYTES long) holds only zeros. */
+export function isZeroBlock(bytes: Uint8Array): boolean {
+  return Buffer.compare(bytes, ZERO_BLOCK.subarray(0, bytes.length)) === 0;
+}

@@ -1,11 +1,9 @@
 import { constants, promises as fsp } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { noteZeroTail, type WalFileHandle, type WalFs } from "./fs.js";
+import { isZeroBlock, noteZeroTail, type WalFileHandle, type WalFs, ZERO_BLOCK_BYTES } from "./fs.js";
 
 /** READ_CHUNK_BYTES is the scratch buffer of large reads. */
 const READ_CHUNK_BYTES = 1024 * 1024;
-/** ZERO_BLOCK is what a large read compares each block of its scratch buffer against. */
-const ZERO_BLOCK = new Uint8Array(64 * 1024);
 
 /** NodeFileHandle is a {@link WalFileHandle} over a node:fs FileHandle. */
 class NodeFileHandle implements WalFileHandle {
@@ -32,9 +30,9 @@ class NodeFileHandle implements WalFileHandle {
       const want = Math.min(READ_CHUNK_BYTES, length - filled);
       const { bytesRead } = await this.handle.read(scratch, 0, want, position + filled);
       if (bytesRead === 0) break;
-      for (let at = 0; at < bytesRead; at += ZERO_BLOCK.length) {
-        const block = scratch.subarray(at, Math.min(at + ZERO_BLOCK.length, bytesRead));
-        if (Buffer.compare(block, ZERO_BLOCK.subarray(0, block.length)) !== 0) {
+      for (let at = 0; at < bytesRead; at += ZERO_BLOCK_BYTES) {
+        const block = scratch.subarray(at, Math.min(at + ZERO_BLOCK_BYTES, bytesRead));
+        if (!isZeroBlock(block)) {
           buffer.set(block, filled + at);
           dataEnd = filled + at + block.length;
         }

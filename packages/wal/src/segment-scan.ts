@@ -7,6 +7,7 @@ import {
   readFrame,
   SEGMENT_HEADER_BYTES,
 } from "./frame.js";
+import { isZeroBlock, ZERO_BLOCK_BYTES } from "./fs.js";
 
 /** A batch read back whole: all its frames were intact, the last one carried the batch's end flag. */
 export interface ScannedBatch {
@@ -137,7 +138,7 @@ function hasFrameOfLaterBatch(
   let at = from + FRAME_ALIGN_BYTES;
   while (at <= limit) {
     if ((at - from) % ZERO_BLOCK_BYTES === 0 && at + ZERO_BLOCK_BYTES <= bytes.length) {
-      if (Buffer.compare(bytes.subarray(at, at + ZERO_BLOCK_BYTES), ZERO_BLOCK) === 0) {
+      if (isZeroBlock(bytes.subarray(at, at + ZERO_BLOCK_BYTES))) {
         at += ZERO_BLOCK_BYTES;
         continue;
       }
@@ -152,7 +153,3 @@ function hasFrameOfLaterBatch(
   }
   return false;
 }
-
-/** ZERO_BLOCK_BYTES is the block that hasFrameOfLaterBatch compares against zeros in one call. */
-const ZERO_BLOCK_BYTES = 64 * 1024;
-const ZERO_BLOCK = new Uint8Array(ZERO_BLOCK_BYTES);
