@@ -1,22 +1,12 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { tempDir } from "@etcd-ts/test-support";
+import { describe, expect, it } from "vitest";
 import { parseFlags } from "./flags.js";
 
 const mainJs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../dist/main.js");
-
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-ts-flags-"));
-  dirs.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
-});
 
 describe("parseFlags", () => {
   it("uses etcd's defaults", () => {
@@ -40,7 +30,7 @@ describe("parseFlags", () => {
   });
 
   it("takes flags over ETCD_* variables over the config file", () => {
-    const dir = tempDir();
+    const dir = tempDir("flags");
     const file = path.join(dir, "etcd.conf.yml");
     fs.writeFileSync(
       file,
@@ -71,7 +61,7 @@ describe("parseFlags", () => {
   });
 
   it("rejects unknown keys in the config file", () => {
-    const dir = tempDir();
+    const dir = tempDir("flags");
     const file = path.join(dir, "bad.yml");
     fs.writeFileSync(file, "nmae: typo\n");
     expect(() => parseFlags(["--config-file", file], {})).toThrow(/unknown configuration key "nmae"/);
@@ -80,7 +70,7 @@ describe("parseFlags", () => {
 
 describe("the etcd-ts binary", () => {
   it("exits 1 with a message on a bad flag, before writing anything", () => {
-    const dir = path.join(tempDir(), "data");
+    const dir = path.join(tempDir("flags"), "data");
     const unknown = spawnSync(process.execPath, [mainJs, "--no-such-flag", "--data-dir", dir], {
       encoding: "utf8",
     });

@@ -2,10 +2,10 @@ import http2 from "node:http2";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KV, Lease } from "@etcd-ts/proto/etcdserverpb";
+import { tempDir } from "@etcd-ts/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultConfig } from "./config.js";
 import { EtcdServer } from "./etcd-server.js";
-import { tempDir } from "./testing/temp-dir.js";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 

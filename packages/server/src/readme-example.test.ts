@@ -2,9 +2,9 @@ import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KV, PutRequestSchema } from "@etcd-ts/proto/etcdserverpb";
+import { tempDir } from "@etcd-ts/test-support";
 import { expect, it } from "vitest";
 import { defaultConfig, EtcdServer } from "./index.js";
-import { tempDir } from "./testing/temp-dir.js";
 
 // The README example, run as written (with a fresh temp dir).
 it("runs the README example", async () => {

@@ -2,10 +2,10 @@ import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { KV, Watch, type WatchRequest, WatchRequestSchema } from "@etcd-ts/proto/etcdserverpb";
+import { tempDir } from "@etcd-ts/test-support";
 import { expect, it } from "vitest";
 import { defaultConfig } from "./config.js";
 import { EtcdServer } from "./etcd-server.js";
-import { tempDir } from "./testing/temp-dir.js";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
