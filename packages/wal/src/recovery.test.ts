@@ -293,7 +293,7 @@ describe("recovery from a bit flip", () => {
     expect(found.corrupt?.reason).toMatch(/followed by valid records/);
     expect(found.corrupt?.offset).toBe(victim.offset);
     // Told where the zeros begin (as NodeWalFs tells), the scan still finds them.
-    const dataEnd = victim.offset + gap + (end - victim.offset);
+    const dataEnd = end + gap;
     const hinted = scanSegment(lastSegment, hidden, true, DEFAULT_MAX_RECORD_BYTES, dataEnd);
     expect(hinted.corrupt?.offset).toBe(victim.offset);
     // The same log cut at the victim, followed by zeros only: a clean end, nothing lost.
