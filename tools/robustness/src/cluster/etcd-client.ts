@@ -13,6 +13,7 @@ import {
 import type { KeyValue as PbKeyValue } from "@etcd-ts/proto/mvccpb";
 import { assert } from "../assert.js";
 import type { Compare, EtcdRequest, EtcdResponse, KeyValue, TxnOp, TxnResult } from "../model/etcd-types.js";
+import { GrpcError, UnaryGrpc } from "./grpc-unary.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -73,7 +74,7 @@ export const leaseNotFound = "etcdserver: requested lease not found";
 
 /** errorText is the message of an RPC failure as etcd sends it. */
 export function errorText(err: unknown): string {
-  if (err instanceof ConnectError) return err.rawMessage;
+  if (err instanceof ConnectError || err instanceof GrpcError) return err.rawMessage;
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -145,8 +146,9 @@ function fromResponseOp(op: ResponseOp): TxnResult {
 }
 
 /**
- * EtcdClient is one gRPC connection (its own HTTP/2 session) to one member, with the etcd services as
- * Connect clients and `execute` for the model's requests.
+ * EtcdClient is one gRPC client of one member: the etcd services as Connect clients (their own HTTP/2
+ * session), and `execute` for the model's requests, which goes through a lean unary client on a second
+ * session (grpc-unary.ts: the traffic's calls are most of the harness's CPU).
  */
 export class EtcdClient {
   readonly kv: Client<typeof KV>;
@@ -155,6 +157,7 @@ export class EtcdClient {
   readonly maintenance: Client<typeof Maintenance>;
   readonly cluster: Client<typeof Cluster>;
   readonly #sessions: Http2SessionManager;
+  readonly #unary: UnaryGrpc;
 
   /** endpoint is a client URL, e.g. http://127.0.0.1:2379. */
   constructor(readonly endpoint: string) {
@@ -165,11 +168,13 @@ export class EtcdClient {
     this.lease = createClient(Lease, transport);
     this.maintenance = createClient(Maintenance, transport);
     this.cluster = createClient(Cluster, transport);
+    this.#unary = new UnaryGrpc(endpoint);
   }
 
   /** close drops the HTTP/2 session (streams in flight fail). */
   close(): void {
     this.#sessions.abort();
+    this.#unary.close();
   }
 
   /**
@@ -177,17 +182,18 @@ export class EtcdClient {
    * error response; any other failure throws (its outcome is unknown).
    */
   async execute(request: EtcdRequest, timeoutMs: number): Promise<EtcdResponse> {
-    const options = { timeoutMs };
+    const unary = this.#unary;
     try {
       switch (request.type) {
         case "range": {
-          const res = await this.kv.range(
+          const res = await unary.call(
+            KV.method.range,
             {
               key: bytes(request.key),
               rangeEnd: request.end === undefined ? new Uint8Array() : bytes(request.end),
               revision: BigInt(request.revision ?? 0),
             },
-            options,
+            timeoutMs,
           );
           return {
             type: "range",
@@ -196,14 +202,15 @@ export class EtcdClient {
           };
         }
         case "put": {
-          const res = await this.kv.put(
+          const res = await unary.call(
+            KV.method.put,
             { key: bytes(request.key), value: bytes(request.value), lease: leaseId(request.lease ?? 0) },
-            options,
+            timeoutMs,
           );
           return { type: "put", revision: toNumber(res.header?.revision ?? 0n) };
         }
         case "delete": {
-          const res = await this.kv.deleteRange({ key: bytes(request.key) }, options);
+          const res = await unary.call(KV.method.deleteRange, { key: bytes(request.key) }, timeoutMs);
           return {
             type: "delete",
             revision: toNumber(res.header?.revision ?? 0n),
@@ -211,13 +218,14 @@ export class EtcdClient {
           };
         }
         case "txn": {
-          const res = await this.kv.txn(
+          const res = await unary.call(
+            KV.method.txn,
             {
               compare: request.compare.map(toCompare),
               success: request.success.map(toRequestOp),
               failure: request.failure.map(toRequestOp),
             },
-            options,
+            timeoutMs,
           );
           return {
             type: "txn",
@@ -227,7 +235,11 @@ export class EtcdClient {
           };
         }
         case "leaseGrant": {
-          const res = await this.lease.leaseGrant({ TTL: BigInt(request.ttlSeconds) }, options);
+          const res = await unary.call(
+            Lease.method.leaseGrant,
+            { TTL: BigInt(request.ttlSeconds) },
+            timeoutMs,
+          );
           if (res.error !== "") throw new Error(res.error);
           return {
             type: "leaseGrant",
@@ -236,7 +248,7 @@ export class EtcdClient {
           };
         }
         case "leaseRevoke": {
-          const res = await this.lease.leaseRevoke({ ID: leaseId(request.lease) }, options);
+          const res = await unary.call(Lease.method.leaseRevoke, { ID: leaseId(request.lease) }, timeoutMs);
           return { type: "leaseRevoke", revision: toNumber(res.header?.revision ?? 0n) };
         }
       }

@@ -1,0 +1,159 @@
+import http2 from "node:http2";
+import type { DescMethodUnary } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescMessage,
+  fromBinary,
+  type MessageInitShape,
+  type MessageShape,
+  toBinary,
+} from "@bufbuild/protobuf";
+import { assert } from "../assert.js";
+
+/** GrpcError is a unary call that ended with a non-OK grpc-status; `rawMessage` is etcd's text. */
+export class GrpcError extends Error {
+  constructor(
+    readonly code: number,
+    readonly rawMessage: string,
+  ) {
+    super(`[grpc ${code}] ${rawMessage}`);
+    this.name = "GrpcError";
+  }
+}
+
+/** The largest answer a call accepts (a list of the traffic's keys is a few KiB). */
+const maxAnswerBytes = 64 * 1024 * 1024;
+
+/**
+ * UnaryGrpc makes unary gRPC calls over one HTTP/2 session straight on `node:http2`: one request frame
+ * out, one answer frame and the trailers back. The traffic's clients make thousands of calls a second on
+ * the same machine as the cluster under test; Connect's client costs about twice the CPU per call (abort
+ * signals, async iterables, header objects), CPU the members then lack. Streams (watch) stay on Connect.
+ *
+ * The session is opened on the first call and again after it closes (a killed member, a cut connection).
+ */
+export class UnaryGrpc {
+  #session: http2.ClientHttp2Session | undefined;
+  /** connectError is why the current session failed before it connected (e.g. ECONNREFUSED). */
+  #connectError: Error | undefined;
+
+  constructor(readonly baseUrl: string) {}
+
+  /** close destroys the session; calls in flight fail. */
+  close(): void {
+    this.#session?.destroy();
+    this.#session = undefined;
+  }
+
+  #open(): http2.ClientHttp2Session {
+    const current = this.#session;
+    if (current !== undefined && !current.closed && !current.destroyed) return current;
+    const session = http2.connect(this.baseUrl);
+    this.#session = session;
+    this.#connectError = undefined;
+    let connected = false;
+    session.once("connect", () => {
+      connected = true;
+    });
+    session.on("error", (err: Error) => {
+      if (!connected && this.#session === session) this.#connectError = err;
+    });
+    session.once("close", () => {
+      if (this.#session === session) this.#session = undefined;
+    });
+    return session;
+  }
+
+  /** call sends `request` to `method` and resolves with the answer; a failure rejects (GrpcError or other). */
+  call<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodUnary<I, O>,
+    request: MessageInitShape<I>,
+    timeoutMs: number,
+  ): Promise<MessageShape<O>> {
+    assert(timeoutMs > 0 && Number.isFinite(timeoutMs), `timeout ${timeoutMs} ms`);
+    const body = toBinary(method.input, create(method.input, request));
+    const frame = Buffer.allocUnsafe(5 + body.length);
+    frame[0] = 0;
+    frame.writeUInt32BE(body.length, 1);
+    frame.set(body, 5);
+    const session = this.#open();
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (err: Error | undefined, answer?: MessageShape<O>) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err !== undefined) reject(err);
+        else resolve(answer as MessageShape<O>);
+      };
+      const stream = session.request({
+        ":method": "POST",
+        ":path": `/${method.parent.typeName}/${method.name}`,
+        "content-type": "application/grpc+proto",
+        te: "trailers",
+        "grpc-timeout": `${Math.ceil(timeoutMs)}m`,
+      });
+      const timer = setTimeout(() => {
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+        settle(new Error(`deadline exceeded: no answer in ${timeoutMs} ms`));
+      }, timeoutMs);
+      let status: number | undefined;
+      let message = "";
+      const takeStatus = (headers: http2.IncomingHttpHeaders) => {
+        const s = headers["grpc-status"];
+        if (typeof s === "string") status = Number(s);
+        const m = headers["grpc-message"];
+        if (typeof m === "string") message = decodeURIComponent(m);
+      };
+      const chunks: Buffer[] = [];
+      let received = 0;
+      stream.on("response", (headers) => {
+        const http = Number(headers[":status"]);
+        if (http !== 200) {
+          settle(new Error(`HTTP status ${http} from ${method.name}`));
+          stream.close(http2.constants.NGHTTP2_CANCEL);
+          return;
+        }
+        takeStatus(headers);
+      });
+      stream.on("trailers", takeStatus);
+      stream.on("data", (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > maxAnswerBytes) {
+          settle(new Error(`answer of ${method.name} is over ${maxAnswerBytes} bytes`));
+          stream.close(http2.constants.NGHTTP2_CANCEL);
+          return;
+        }
+        chunks.push(chunk);
+      });
+      stream.on("error", (err: Error) => settle(this.#connectError ?? err));
+      stream.on("close", () => {
+        if (settled) return;
+        if (status === undefined) {
+          settle(this.#connectError ?? new Error(`stream closed without a status (code ${stream.rstCode})`));
+          return;
+        }
+        if (status !== 0) {
+          settle(new GrpcError(status, message));
+          return;
+        }
+        const all = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+        if (all.length < 5 || all[0] !== 0) {
+          settle(new Error(`answer of ${method.name} has no (uncompressed) message`));
+          return;
+        }
+        const length = all.readUInt32BE(1);
+        if (all.length !== 5 + length) {
+          settle(new Error(`answer of ${method.name}: frame of ${length} bytes in ${all.length - 5}`));
+          return;
+        }
+        try {
+          settle(undefined, fromBinary(method.output, all.subarray(5)));
+        } catch (err) {
+          settle(err instanceof Error ? err : new Error(String(err)));
+        }
+      });
+      stream.end(frame);
+    });
+  }
+}
