@@ -32,7 +32,7 @@ export type { SnapshotStatus } from "./raw-node.js";
 export { RawNode } from "./raw-node.js";
 export { MAX_PENDING_READ_INDEX_REQUESTS } from "./read-only.js";
 export type { Ready } from "./ready.js";
-export { isEmptyReady, messagesBeforePersist } from "./ready.js";
+export { coalesceMessages, isEmptyReady, messagesBeforePersist } from "./ready.js";
 export type { ProgressStatus, Status } from "./status.js";
 export type { InitialState, Storage } from "./storage.js";
 export { MemoryStorage } from "./storage.js";

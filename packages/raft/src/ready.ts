@@ -1,5 +1,7 @@
+import { assert } from "./assert.js";
 import {
   type Entry,
+  entrySizeBytes,
   type HardState,
   type Message,
   MessageType,
@@ -83,4 +85,78 @@ export function messagesBeforePersist(
   if (hs !== undefined && (hs.term !== persisted.term || hs.vote !== persisted.vote)) return [];
   const firstUnwritten = rd.entries[0]?.index ?? Number.POSITIVE_INFINITY;
   return rd.messages.filter((m) => leaderParallel.has(m.type) && m.commit < firstUnwritten);
+}
+
+/**
+ * coalesceMessages merges, per recipient, the replication messages of one batch that say the same thing in
+ * fewer words; the driver may call it on whatever it is about to send (raft itself emits one MsgApp per
+ * proposal and one more per commit advance, and under load a Ready holds several for each follower, every
+ * one of which the follower would answer):
+ *
+ * - a MsgApp that continues the previous MsgApp to the same node (same term, its `index`/`logTerm` are
+ *   that message's last entry) joins it: the entries are concatenated and the later commit index kept,
+ *   as long as the joined entries stay within `maxSizeBytes` (a message with no entries always joins);
+ * - of consecutive accepting MsgAppResp to the same node (same term), only the last is kept when its index
+ *   is at least the earlier one's: the leader's progress takes the highest acknowledged index anyway.
+ *
+ * Any other message to a node ends its run (nothing is merged across it), so every message keeps its
+ * place relative to the recipient's other traffic. The result is a new array; merged messages are new
+ * objects, the others are passed through. Raft's safety never depends on this: it is equivalent to the
+ * network delivering the merged message instead of the parts.
+ */
+export function coalesceMessages(messages: readonly Message[], maxSizeBytes: number): Message[] {
+  assert(maxSizeBytes > 0, "coalesceMessages needs a positive size limit");
+  if (messages.length < 2) return messages.slice();
+  const out: Array<Message | undefined> = [];
+  /** The position in `out` of the open run per recipient (a MsgApp or MsgAppResp that may still grow). */
+  const open = new Map<bigint, { at: number; bytes: number }>();
+  for (const m of messages) {
+    const run = open.get(m.to);
+    const prev = run === undefined ? undefined : out[run.at];
+    if (run !== undefined && prev !== undefined && prev.term === m.term) {
+      if (m.type === MessageType.MsgApp && prev.type === MessageType.MsgApp && continues(prev, m)) {
+        const bytes = sizeOf(m.entries);
+        if (m.entries.length === 0 || run.bytes + bytes <= maxSizeBytes) {
+          out[run.at] = {
+            ...prev,
+            entries: m.entries.length === 0 ? prev.entries : prev.entries.concat(m.entries),
+            commit: Math.max(prev.commit, m.commit),
+          };
+          run.bytes += bytes;
+          continue;
+        }
+      }
+      if (isAck(m) && isAck(prev) && m.index >= prev.index) {
+        out[run.at] = undefined; // the later ack says everything the earlier one did
+        out.push(m);
+        open.set(m.to, { at: out.length - 1, bytes: 0 });
+        continue;
+      }
+    }
+    out.push(m);
+    if (m.type === MessageType.MsgApp || isAck(m)) {
+      open.set(m.to, { at: out.length - 1, bytes: sizeOf(m.entries) });
+    } else {
+      open.delete(m.to);
+    }
+  }
+  return out.filter((m): m is Message => m !== undefined);
+}
+
+/** continues reports whether MsgApp `next` starts right after the last entry of MsgApp `prev`. */
+function continues(prev: Message, next: Message): boolean {
+  const last = prev.entries[prev.entries.length - 1];
+  const endIndex = prev.index + prev.entries.length;
+  const endTerm = last === undefined ? prev.logTerm : last.term;
+  return next.index === endIndex && next.logTerm === endTerm && next.snapshot === undefined;
+}
+
+function isAck(m: Message): boolean {
+  return m.type === MessageType.MsgAppResp && !m.reject;
+}
+
+function sizeOf(entries: readonly Entry[]): number {
+  let bytes = 0;
+  for (const e of entries) bytes += entrySizeBytes(e);
+  return bytes;
 }

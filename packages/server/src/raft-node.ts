@@ -1,5 +1,6 @@
 import {
   type ConfChange,
+  coalesceMessages,
   type Entry,
   type HardState,
   type MemoryStorage,
@@ -202,8 +203,10 @@ export class RaftNode {
     }
     // 0. A leader's appends and heartbeats promise nothing about its own disk: they go out now, and the
     // followers write while the leader does (never in a Ready that changes the term or vote on disk).
+    // Every send is coalesced first: raft emits one MsgApp per proposal and per commit advance, and a
+    // follower answers each; merged, a follower gets one append per Ready and the leader one ack.
     const early = messagesBeforePersist(rd, this.rawNode.raft.state, this.storage.savedHardState());
-    if (early.length > 0) this.#hooks.send(early);
+    if (early.length > 0) this.#hooks.send(coalesceMessages(early, this.rawNode.raft.cfg.maxSizePerMsg));
     // 1. Persist (before sending anything that depends on it).
     if (rd.snapshot !== undefined && rd.snapshot.metadata.index > 0) {
       await this.#hooks.saveSnapshot(rd.snapshot);
@@ -234,7 +237,7 @@ export class RaftNode {
     if (rd.entries.length > 0) this.storage.append(rd.entries);
     // 2. Send the rest (all of it when nothing went early).
     const rest = early.length === 0 ? rd.messages : withoutMessages(rd.messages, early);
-    if (rest.length > 0) this.#hooks.send(rest);
+    if (rest.length > 0) this.#hooks.send(coalesceMessages(rest, this.rawNode.raft.cfg.maxSizePerMsg));
     // 3. Reads that raft confirmed.
     for (const rs of rd.readStates) this.#hooks.onReadIndex(rs.requestCtx, rs.index);
     // 4. Apply, in order.

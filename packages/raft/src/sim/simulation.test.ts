@@ -20,4 +20,17 @@ describe("seeded simulation", () => {
       expect(committed).toBeGreaterThan(SEEDS * 5);
     }, 120_000);
   }
+
+  // The same seeds with the driver merging its sends (coalesceMessages), as etcd-ts's server does.
+  for (const nodes of [3, 5]) {
+    it(`stays safe and live when the driver coalesces its messages: ${SEEDS} seeds x ${nodes} nodes`, () => {
+      let committed = 0;
+      for (let seed = START; seed < START + SEEDS; seed++) {
+        const r = runSeed({ seed, nodes, coalesce: true });
+        expect(r.error, r.error).toBeUndefined();
+        committed += r.committed;
+      }
+      expect(committed).toBeGreaterThan(SEEDS * 5);
+    }, 120_000);
+  }
 });

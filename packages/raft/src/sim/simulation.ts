@@ -2,7 +2,7 @@ import { decodeConfChange, decodeConfChangeV2 } from "../confchange/codec.js";
 import type { TestingKnobs } from "../config.js";
 import { ProposalDroppedError, RaftError } from "../errors.js";
 import { RawNode } from "../raw-node.js";
-import { messagesBeforePersist, type Ready } from "../ready.js";
+import { coalesceMessages, messagesBeforePersist, type Ready } from "../ready.js";
 import { cloneConfState, MemoryStorage } from "../storage.js";
 import type { ConfChange, ConfChangeV2, ConfState, Entry, HardState, Message } from "../types.js";
 import {
@@ -38,6 +38,8 @@ export interface SimOptions {
   snapshots?: boolean;
   /** Always use the most hostile fault profile and one entry per message (finds subtle bugs sooner). */
   hostile?: boolean;
+  /** The driver merges what it sends with `coalesceMessages` (as etcd-ts's server does). */
+  coalesce?: boolean;
   /** Record a trace of events (for debugging a failing seed). */
   trace?: boolean;
 }
@@ -175,6 +177,7 @@ export class Simulation {
       hostile: false,
       sendBeforePersist: false,
       earlySendIgnoringCommit: false,
+      coalesce: false,
       ...options,
       knobs: options.knobs ?? {},
     };
@@ -394,6 +397,11 @@ export class Simulation {
   }
 
   /** send puts a message on the network, maybe twice (duplication), each copy with its own delay. */
+  /** outgoing is what the driver sends of `messages`: merged when the run coalesces. */
+  private outgoing(messages: Message[]): Message[] {
+    return this.opts.coalesce ? coalesceMessages(messages, Math.max(1, this.maxSizePerMsg)) : messages;
+  }
+
   private send(m: Message): void {
     if (this.rng.chance(this.dupRate))
       this.queue.push({ msg: m, deliverAt: this.now + this.rng.int(this.maxDelay + 1) });
@@ -431,7 +439,7 @@ export class Simulation {
       // The planted bug hides the Ready's new entries from the commit rule.
       const judged = this.opts.earlySendIgnoringCommit ? { ...rd, entries: [] } : rd;
       early = new Set(messagesBeforePersist(judged, node.raft.state, n.disk.storage.savedHardState()));
-      for (const m of early) this.send(m);
+      for (const m of this.outgoing([...early])) this.send(m);
       if (mayCrash && early.size > 0 && this.rng.chance(this.profile.midReadyCrash)) {
         this.crash(n, "leader sent appends, then crashed before persisting");
         return;
@@ -453,8 +461,7 @@ export class Simulation {
       return;
     }
     if (!this.opts.sendBeforePersist) {
-      for (const m of rd.messages) {
-        if (early.has(m)) continue;
+      for (const m of this.outgoing(rd.messages.filter((m) => !early.has(m)))) {
         this.checkPersistedBeforeSend(n, m);
         this.send(m);
       }
