@@ -77,7 +77,7 @@ const describeSoak = (s: SoakSummary) => {
   const at = (q: number) =>
     health[Math.min(health.length - 1, Math.floor(q * health.length))]?.toFixed(0) ?? "-";
   return (
-    `\nsoak: ${seconds(s.durationMs)}, ${s.requests} requests (${s.requestsPerSecond.toFixed(0)} req/s, ${s.succeeded} answered), ` +
+    `\nsoak: ${seconds(s.durationMs)} (traffic ${seconds(s.trafficMs)}), ${s.requests} requests (${s.requestsPerSecond.toFixed(0)} req/s over the traffic, ${s.succeeded} answered), ` +
     `${s.windows} windows, ${s.operationsChecked} operations checked, ${s.watchEvents} watch events, ` +
     `${s.faultsInjected} faults injected (${[...s.byFault].map(([k, n]) => `${k} ${n}`).join(", ")}), ` +
     `${s.hashChecks} HashKV comparisons, ${s.violations.length} violations, ${s.livenessViolations.length} slow recoveries; ` +

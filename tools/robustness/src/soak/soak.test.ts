@@ -38,6 +38,10 @@ describe("soak", () => {
     expect(summary.watchEvents).toBeGreaterThan(100);
     // One comparison after each fault that could find a common revision, and one at the end.
     expect(summary.hashChecks).toBeGreaterThanOrEqual(2);
+    // The rate is over the traffic's span, which lies within the whole soak.
+    expect(summary.trafficMs).toBeGreaterThan(0);
+    expect(summary.trafficMs).toBeLessThanOrEqual(summary.durationMs);
+    expect(summary.requestsPerSecond).toBeCloseTo(summary.requests / (summary.trafficMs / 1000), 6);
     if (summary.reportDir === undefined) fs.rmSync(reportDir, { recursive: true, force: true });
   });
 });

@@ -73,9 +73,13 @@ export interface SoakWindow {
 
 /** SoakSummary are the figures docs/robustness.md reports for a soak. */
 export interface SoakSummary {
+  /** durationMs is the whole soak: start-up, traffic, the last checks and the final convergence. */
   readonly durationMs: number;
+  /** trafficMs is how long the traffic ran (from the first window to the last one's end). */
+  readonly trafficMs: number;
   readonly requests: number;
   readonly succeeded: number;
+  /** requestsPerSecond is requests over the traffic time (`trafficMs`). */
   readonly requestsPerSecond: number;
   /** failures counts the failed requests by error message. */
   readonly failures: ReadonlyMap<string, number>;
@@ -137,6 +141,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   let hashChecks = 0;
   let aborted = false;
   let requests = 0;
+  // The traffic's span, for the rate: the first window opens after start-up, the last closes at --soak.
+  let trafficStartedAt: number | undefined;
+  let trafficEndedAt: number | undefined;
   let succeeded = 0;
   const failures = new Map<string, number>();
   let cluster: RobustnessCluster | undefined;
@@ -355,12 +362,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     };
 
     const windowLoop = async () => {
+      trafficStartedAt = now();
       const closing: Promise<void>[] = [];
       let current = await openWindow(0);
       for (let i = 1; ; i++) {
         const end = Math.min(i * options.windowMs, options.durationMs);
         while (now() < end && running()) await sleep(Math.min(200, end - now()));
         const next = running() ? await openWindow(i) : undefined;
+        if (next === undefined) trafficEndedAt = now();
         closing.push(closeWindow(current));
         if (next === undefined) break;
         current = next;
@@ -411,11 +420,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   }
   const durationMs = now();
   lag.disable();
+  const trafficMs = Math.max(1, (trafficEndedAt ?? durationMs) - (trafficStartedAt ?? 0));
   return {
     durationMs,
+    trafficMs,
     requests,
     succeeded,
-    requestsPerSecond: requests / (durationMs / 1000),
+    requestsPerSecond: requests / (trafficMs / 1000),
     failures,
     windows: windows.length,
     operationsChecked: windows.reduce((n, w) => n + w.operationsChecked, 0),
