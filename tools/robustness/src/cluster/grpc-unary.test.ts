@@ -135,7 +135,11 @@ describe("UnaryGrpc", () => {
       const client = new UnaryGrpc(`http://127.0.0.1:${port}`);
       open.push(client);
       await expect(client.call(KV.method.range, { key: key("ok") }, 2000)).rejects.toThrow(/ECONNREFUSED/);
-      const server = http2.createServer((_req, res) => {
+      const server = http2.createServer((req, res) => {
+        if (req.url.endsWith("/Put")) {
+          req.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+          return;
+        }
         res.writeHead(200, { "content-type": "application/grpc" });
         res.addTrailers({ "grpc-status": "0" });
         res.end(frame(toBinary(RangeResponseSchema, create(RangeResponseSchema, { count: 3n }))));
@@ -144,6 +148,9 @@ describe("UnaryGrpc", () => {
       await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
       const res = await client.call(KV.method.range, { key: key("x") }, 2000);
       expect(res.count).toBe(3n);
+      // A failure on the new session is its own, not the refused connection's (whose requests never left).
+      const reset = await client.call(KV.method.put, { key: key("x") }, 2000).catch((e: unknown) => e);
+      expect(String(reset)).not.toMatch(/ECONNREFUSED/);
     } finally {
       releasePort(port);
     }

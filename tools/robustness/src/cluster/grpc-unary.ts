@@ -21,6 +21,15 @@ export class GrpcError extends Error {
   }
 }
 
+/**
+ * Session is one HTTP/2 connection and, if it never connected, why (e.g. ECONNREFUSED): the calls on it
+ * report that error, which tells the traffic that the request never left.
+ */
+interface Session {
+  readonly h2: http2.ClientHttp2Session;
+  connectError: Error | undefined;
+}
+
 /** The largest answer a call accepts (a list of the traffic's keys is a few KiB). */
 const maxAnswerBytes = 64 * 1024 * 1024;
 
@@ -33,35 +42,32 @@ const maxAnswerBytes = 64 * 1024 * 1024;
  * The session is opened on the first call and again after it closes (a killed member, a cut connection).
  */
 export class UnaryGrpc {
-  #session: http2.ClientHttp2Session | undefined;
-  /** connectError is why the current session failed before it connected (e.g. ECONNREFUSED). */
-  #connectError: Error | undefined;
+  #current: Session | undefined;
 
   constructor(readonly baseUrl: string) {}
 
   /** close destroys the session; calls in flight fail. */
   close(): void {
-    this.#session?.destroy();
-    this.#session = undefined;
+    this.#current?.h2.destroy();
+    this.#current = undefined;
   }
 
-  #open(): http2.ClientHttp2Session {
-    const current = this.#session;
-    if (current !== undefined && !current.closed && !current.destroyed) return current;
-    const session = http2.connect(this.baseUrl);
-    this.#session = session;
-    this.#connectError = undefined;
+  #open(): Session {
+    const current = this.#current;
+    if (current !== undefined && !current.h2.closed && !current.h2.destroyed) return current;
+    const opened: Session = { h2: http2.connect(this.baseUrl), connectError: undefined };
+    this.#current = opened;
     let connected = false;
-    session.once("connect", () => {
+    opened.h2.once("connect", () => {
       connected = true;
     });
-    session.on("error", (err: Error) => {
-      if (!connected && this.#session === session) this.#connectError = err;
+    opened.h2.on("error", (err: Error) => {
+      if (!connected) opened.connectError = err;
     });
-    session.once("close", () => {
-      if (this.#session === session) this.#session = undefined;
+    opened.h2.once("close", () => {
+      if (this.#current === opened) this.#current = undefined;
     });
-    return session;
+    return opened;
   }
 
   /** call sends `request` to `method` and resolves with the answer; a failure rejects (GrpcError or other). */
@@ -86,7 +92,7 @@ export class UnaryGrpc {
         if (err !== undefined) reject(err);
         else resolve(answer as MessageShape<O>);
       };
-      const stream = session.request({
+      const stream = session.h2.request({
         ":method": "POST",
         ":path": `/${method.parent.typeName}/${method.name}`,
         "content-type": "application/grpc+proto",
@@ -126,11 +132,13 @@ export class UnaryGrpc {
         }
         chunks.push(chunk);
       });
-      stream.on("error", (err: Error) => settle(this.#connectError ?? err));
+      stream.on("error", (err: Error) => settle(session.connectError ?? err));
       stream.on("close", () => {
         if (settled) return;
         if (status === undefined) {
-          settle(this.#connectError ?? new Error(`stream closed without a status (code ${stream.rstCode})`));
+          settle(
+            session.connectError ?? new Error(`stream closed without a status (code ${stream.rstCode})`),
+          );
           return;
         }
         if (status !== 0) {
