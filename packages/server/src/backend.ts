@@ -17,19 +17,20 @@ type Sublevel = ReturnType<ClassicLevel<Bytes, Bytes>["sublevel"]> & {
 const consistentIndexKey = new TextEncoder().encode("consistent_index");
 const termKey = new TextEncoder().encode("term");
 
-/**
- * BackendWrite is one atomic write across every sublevel: the server builds one per group of applied raft
- * entries (kv + lease + auth + membership + the consistent index of the last one) and commits it with a
- * single LevelDB batch.
- */
 /** prefixed is `key` under a sublevel's prefix (a new array). */
 function prefixed(prefix: Bytes, key: Bytes): Bytes {
+  assert(key instanceof Uint8Array, "backend keys are bytes");
   const out = new Uint8Array(prefix.length + key.length);
   out.set(prefix, 0);
   out.set(key, prefix.length);
   return out;
 }
 
+/**
+ * BackendWrite is one atomic write across every sublevel: the server builds one per group of applied raft
+ * entries (kv + lease + auth + membership + the consistent index of the last one) and commits it with a
+ * single LevelDB batch.
+ */
 export class BackendWrite {
   /** The queued operations, with keys already under their sublevel's prefix (root-level keys). */
   readonly #ops: Array<{ type: "put"; key: Bytes; value: Bytes } | { type: "del"; key: Bytes }> = [];
@@ -54,6 +55,10 @@ export class BackendWrite {
     };
   }
 
+  /**
+   * setConsistentIndex records the raft index (and term) this write applies, in the same batch. A write that
+   * covers several entries is told each one in turn; the last (highest) is what is stored.
+   */
   setConsistentIndex(index: number, term: number): void {
     assert(Number.isSafeInteger(index) && index >= 0, "consistent index must be a safe integer");
     assert(
@@ -125,7 +130,6 @@ export class Backend {
     return sublevel;
   }
 
-  /** write starts an atomic write across the sublevels. */
   /** prefix is the root-level key prefix of a sublevel's keys. */
   prefix(name: SublevelName): Bytes {
     const prefix = this.#prefixes.get(name);
@@ -133,6 +137,7 @@ export class Backend {
     return prefix;
   }
 
+  /** write starts an atomic write across the sublevels. */
   write(): BackendWrite {
     return new BackendWrite(this);
   }

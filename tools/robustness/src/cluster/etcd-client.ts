@@ -78,6 +78,19 @@ export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * isRefusedConnection reports whether a call failed because its connection was refused: the request never
+ * left this process. It is the system error itself (code ECONNREFUSED, or a pending stream cancelled because
+ * of it), never a server's answer that merely mentions it.
+ */
+export function isRefusedConnection(err: unknown): boolean {
+  if (err instanceof GrpcError || err instanceof ConnectError) return false;
+  const e = err as (NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }) | undefined;
+  if (e?.code === "ECONNREFUSED") return true;
+  // A stream still pending on a session that failed to connect is cancelled with the session's error.
+  return e?.code === "ERR_HTTP2_STREAM_CANCEL" && e.cause?.code === "ECONNREFUSED";
+}
+
 const compareTargets = {
   value: Compare_CompareTarget.VALUE,
   mod: Compare_CompareTarget.MOD,

@@ -5,6 +5,7 @@ import { KV, RangeRequestSchema, RangeResponseSchema } from "@etcd-ts/proto/etcd
 import { KeyValueSchema } from "@etcd-ts/proto/mvccpb";
 import { freePort, releasePort } from "@etcd-ts/test-support";
 import { afterEach, describe, expect, it } from "vitest";
+import { isRefusedConnection } from "./etcd-client.js";
 import { GrpcError, UnaryGrpc } from "./grpc-unary.js";
 
 const frame = (body: Uint8Array): Buffer => {
@@ -34,6 +35,15 @@ async function fakeServer() {
       if (key === "silent") return;
       if (key === "reset") {
         stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+        return;
+      }
+      if (key === "badmsg" || key === "nostatus") {
+        const trailers =
+          key === "badmsg" ? { "grpc-status": "2", "grpc-message": "100%" } : { "grpc-status": "x" };
+        stream.respond(
+          { ":status": 200, "content-type": "application/grpc", ...trailers },
+          { endStream: true },
+        );
         return;
       }
       if (key === "only") {
@@ -111,6 +121,12 @@ describe("UnaryGrpc", () => {
     expect((err as GrpcError).rawMessage).toBe("etcdserver: mvcc: required revision is a future revision");
     const only = await client.call(KV.method.range, { key: key("only") }, 2000).catch((e: unknown) => e);
     expect(only).toMatchObject({ code: 9, rawMessage: "only trailers" });
+    // A malformed escape in grpc-message is kept as sent; a grpc-status that is no number is no status.
+    const bad = await client.call(KV.method.range, { key: key("badmsg") }, 2000).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ code: 2, rawMessage: "100%" });
+    await expect(client.call(KV.method.range, { key: key("nostatus") }, 2000)).rejects.toThrow(
+      /without a status/,
+    );
     // The session is still usable after errors.
     await expect(client.call(KV.method.range, { key: key("ok") }, 2000)).resolves.toBeDefined();
   });
@@ -134,7 +150,9 @@ describe("UnaryGrpc", () => {
     try {
       const client = new UnaryGrpc(`http://127.0.0.1:${port}`);
       open.push(client);
-      await expect(client.call(KV.method.range, { key: key("ok") }, 2000)).rejects.toThrow(/ECONNREFUSED/);
+      const refused = await client.call(KV.method.range, { key: key("ok") }, 2000).catch((e: unknown) => e);
+      expect(String(refused)).toMatch(/ECONNREFUSED/);
+      expect(isRefusedConnection(refused)).toBe(true);
       const server = http2.createServer((req, res) => {
         if (req.url.endsWith("/Put")) {
           req.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
@@ -151,6 +169,8 @@ describe("UnaryGrpc", () => {
       // A failure on the new session is its own, not the refused connection's (whose requests never left).
       const reset = await client.call(KV.method.put, { key: key("x") }, 2000).catch((e: unknown) => e);
       expect(String(reset)).not.toMatch(/ECONNREFUSED/);
+      expect(isRefusedConnection(reset)).toBe(false);
+      expect(isRefusedConnection(new GrpcError(13, "dial tcp: connect: ECONNREFUSED"))).toBe(false);
     } finally {
       releasePort(port);
     }

@@ -30,6 +30,15 @@ interface Session {
   connectError: Error | undefined;
 }
 
+/** percentDecoded is a grpc-message's text; a malformed escape leaves it as it came. */
+function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /** The largest answer a call accepts (a list of the traffic's keys is a few KiB). */
 const maxAnswerBytes = 64 * 1024 * 1024;
 
@@ -107,9 +116,10 @@ export class UnaryGrpc {
       let message = "";
       const takeStatus = (headers: http2.IncomingHttpHeaders) => {
         const s = headers["grpc-status"];
-        if (typeof s === "string") status = Number(s);
+        // A status that is not a number is no status at all (the call then fails as "closed without").
+        if (typeof s === "string" && /^\d+$/.test(s)) status = Number(s);
         const m = headers["grpc-message"];
-        if (typeof m === "string") message = decodeURIComponent(m);
+        if (typeof m === "string") message = percentDecoded(m);
       };
       const chunks: Buffer[] = [];
       let received = 0;

@@ -1,6 +1,6 @@
 import { assert } from "../assert.js";
 import type { EtcdOperation } from "../checker/etcd-linearizability.js";
-import { type EtcdClient, errorText } from "../cluster/etcd-client.js";
+import { type EtcdClient, errorText, isRefusedConnection } from "../cluster/etcd-client.js";
 import type { EtcdRequest, EtcdResponse, TxnOp } from "../model/etcd-types.js";
 import { Random } from "../random.js";
 import { sleep } from "../sleep.js";
@@ -108,7 +108,7 @@ export class Traffic {
       const reason = errorText(err).slice(0, 80);
       this.stats.failures.set(reason, (this.stats.failures.get(reason) ?? 0) + 1);
       // A refused connection never carried the request: it certainly did not happen.
-      if (!errorText(err).includes("ECONNREFUSED")) {
+      if (!isRefusedConnection(err)) {
         this.history.push({
           clientId,
           input: request,
