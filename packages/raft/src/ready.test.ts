@@ -74,6 +74,11 @@ describe("coalesceMessages", () => {
       [[6], 5],
       [[7], 6],
     ]);
+    // Limit 0 is raft's "one entry per message": no entries join, a commit-only append still does.
+    expect(shape(coalesceMessages(big, 0)).map((m) => [m.entries, m.commit])).toEqual([
+      [[6], 5],
+      [[7], 6],
+    ]);
     const heartbeat = newMessage({ type: MessageType.MsgHeartbeat, to: 2n, from: 1n, term: 2, commit: 5 });
     const split = [app(2n, 5, 2, [entry(6, 2)], 5), heartbeat, app(2n, 6, 2, [entry(7, 2)], 5)];
     expect(coalesceMessages(split, 1 << 20)).toEqual(split);

@@ -95,7 +95,8 @@ export function messagesBeforePersist(
  *
  * - a MsgApp that continues the previous MsgApp to the same node (same term, its `index`/`logTerm` are
  *   that message's last entry) joins it: the entries are concatenated and the later commit index kept,
- *   as long as the joined entries stay within `maxSizeBytes` (a message with no entries always joins);
+ *   as long as the joined entries stay within `maxSizeBytes` (raft's `maxSizePerMsg`: with 0, one entry
+ *   per message, no entries join); a message with no entries always joins;
  * - of consecutive accepting MsgAppResp to the same node (same term), only the last is kept when its index
  *   is at least the earlier one's: the leader's progress takes the highest acknowledged index anyway.
  *
@@ -105,7 +106,7 @@ export function messagesBeforePersist(
  * network delivering the merged message instead of the parts.
  */
 export function coalesceMessages(messages: readonly Message[], maxSizeBytes: number): Message[] {
-  assert(maxSizeBytes > 0, "coalesceMessages needs a positive size limit");
+  assert(Number.isSafeInteger(maxSizeBytes) && maxSizeBytes >= 0, "coalesceMessages needs a size limit");
   if (messages.length < 2) return messages.slice();
   const out: Array<Message | undefined> = [];
   /** The position in `out` of the open run per recipient (a MsgApp or MsgAppResp that may still grow). */

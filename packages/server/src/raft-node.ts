@@ -45,8 +45,6 @@ export class RaftNode {
   readonly #wal: Wal;
   readonly #hooks: RaftNodeHooks;
   readonly #tickMs: number;
-  /** coalesceBytes caps a merged append's entries: raft's own per-message limit (0 means one entry each). */
-  readonly #coalesceBytes: number;
   #ticker: NodeJS.Timeout | undefined;
   #running = false;
   #scheduled = false;
@@ -64,7 +62,6 @@ export class RaftNode {
     this.#wal = wal;
     this.#hooks = hooks;
     this.#tickMs = tickMs;
-    this.#coalesceBytes = Math.max(1, rawNode.raft.cfg.maxSizePerMsg);
   }
 
   /** start begins ticking. */
@@ -209,7 +206,7 @@ export class RaftNode {
     // Every send is coalesced first: raft emits one MsgApp per proposal and per commit advance, and a
     // follower answers each; merged, a follower gets one append per Ready and the leader one ack.
     const early = messagesBeforePersist(rd, this.rawNode.raft.state, this.storage.savedHardState());
-    if (early.length > 0) this.#hooks.send(coalesceMessages(early, this.#coalesceBytes));
+    if (early.length > 0) this.#hooks.send(coalesceMessages(early, this.rawNode.raft.cfg.maxSizePerMsg));
     // 1. Persist (before sending anything that depends on it).
     if (rd.snapshot !== undefined && rd.snapshot.metadata.index > 0) {
       await this.#hooks.saveSnapshot(rd.snapshot);
@@ -240,7 +237,7 @@ export class RaftNode {
     if (rd.entries.length > 0) this.storage.append(rd.entries);
     // 2. Send the rest (all of it when nothing went early).
     const rest = early.length === 0 ? rd.messages : withoutMessages(rd.messages, early);
-    if (rest.length > 0) this.#hooks.send(coalesceMessages(rest, this.#coalesceBytes));
+    if (rest.length > 0) this.#hooks.send(coalesceMessages(rest, this.rawNode.raft.cfg.maxSizePerMsg));
     // 3. Reads that raft confirmed.
     for (const rs of rd.readStates) this.#hooks.onReadIndex(rs.requestCtx, rs.index);
     // 4. Apply, in order.

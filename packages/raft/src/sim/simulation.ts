@@ -399,7 +399,7 @@ export class Simulation {
   /** send puts a message on the network, maybe twice (duplication), each copy with its own delay. */
   /** outgoing is what the driver sends of `messages`: merged when the run coalesces. */
   private outgoing(messages: Message[]): Message[] {
-    return this.opts.coalesce ? coalesceMessages(messages, Math.max(1, this.maxSizePerMsg)) : messages;
+    return this.opts.coalesce ? coalesceMessages(messages, this.maxSizePerMsg) : messages;
   }
 
   private send(m: Message): void {
