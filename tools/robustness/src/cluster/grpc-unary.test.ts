@@ -6,14 +6,7 @@ import { KeyValueSchema } from "@etcd-ts/proto/mvccpb";
 import { freePort, releasePort } from "@etcd-ts/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 import { isRefusedConnection } from "./etcd-client.js";
-import { GrpcError, UnaryGrpc } from "./grpc-unary.js";
-
-const frame = (body: Uint8Array): Buffer => {
-  const out = Buffer.alloc(5 + body.length);
-  out.writeUInt32BE(body.length, 1);
-  out.set(body, 5);
-  return out;
-};
+import { grpcFrame as frame, GrpcError, UnaryGrpc } from "./grpc-unary.js";
 
 /**
  * A gRPC server for KV.Range that answers by the request's key: "ok" a range answer echoing the key,

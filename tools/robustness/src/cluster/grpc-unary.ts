@@ -30,6 +30,15 @@ interface Session {
   connectError: Error | undefined;
 }
 
+/** grpcFrame is one uncompressed length-prefixed gRPC message: flag 0, a 4-byte big-endian length, `body`. */
+export function grpcFrame(body: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(5 + body.length);
+  frame[0] = 0;
+  frame.writeUInt32BE(body.length, 1);
+  frame.set(body, 5);
+  return frame;
+}
+
 /** percentDecoded is a grpc-message's text; a malformed escape leaves it as it came. */
 function percentDecoded(text: string): string {
   try {
@@ -87,10 +96,7 @@ export class UnaryGrpc {
   ): Promise<MessageShape<O>> {
     assert(timeoutMs > 0 && Number.isFinite(timeoutMs), `timeout ${timeoutMs} ms`);
     const body = toBinary(method.input, create(method.input, request));
-    const frame = Buffer.allocUnsafe(5 + body.length);
-    frame[0] = 0;
-    frame.writeUInt32BE(body.length, 1);
-    frame.set(body, 5);
+    const frame = grpcFrame(body);
     const session = this.#open();
     return new Promise((resolve, reject) => {
       let settled = false;

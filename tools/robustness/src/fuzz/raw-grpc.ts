@@ -1,4 +1,5 @@
 import http2 from "node:http2";
+import { grpcFrame } from "../cluster/grpc-unary.js";
 
 /** RawGrpcAnswer is what a raw unary gRPC call got back. */
 export interface RawGrpcAnswer {
@@ -65,11 +66,7 @@ export class RawGrpc {
         }
         resolve({ grpcStatus, grpcMessage, httpStatus, payload });
       });
-      const frame = Buffer.alloc(5 + body.length);
-      frame.writeUInt8(0, 0);
-      frame.writeUInt32BE(body.length, 1);
-      Buffer.from(body).copy(frame, 5);
-      req.end(frame);
+      req.end(grpcFrame(body));
     });
   }
 

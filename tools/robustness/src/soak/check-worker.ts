@@ -16,7 +16,7 @@ const port = parentPort;
  * throughput on a machine they share with the harness; the search only needs to keep up on average (the
  * windows queue), not to take CPU from the members while they serve. Elsewhere it stays as it is.
  */
-export const checkerNice = 10;
+const checkerNice = 10;
 try {
   const tid = Number(path.basename(fs.readlinkSync("/proc/thread-self")));
   if (Number.isSafeInteger(tid) && tid > 0) os.setPriority(tid, checkerNice);
