@@ -30,7 +30,7 @@ describe("etcd-ts-robustness command line", () => {
     const none = () => false;
     const soak = loadOptions(flags, none, defaultSoakOptions);
     expect(soak).toMatchObject({ target: "etcd", members: 5, keys: 4, watchers: 2, reportDir: "reports" });
-    expect([soak.qps, soak.clients]).toEqual([600, 16]); // the soak's own load, not the run defaults
+    expect([soak.qps, soak.clients]).toEqual([800, 16]); // the soak's own load, not the run defaults
     expect(soak.snapshotCount).toBe(defaultSoakOptions.snapshotCount);
     expect(soak.healthBudgetMs).toBe(3000); // 3 election timeouts
     const run = loadOptions(flags, none, defaultRunOptions);

@@ -77,7 +77,8 @@ const describeSoak = (s: SoakSummary) => {
   const at = (q: number) =>
     health[Math.min(health.length - 1, Math.floor(q * health.length))]?.toFixed(0) ?? "-";
   return (
-    `\nsoak: ${seconds(s.durationMs)} (traffic ${seconds(s.trafficMs)}), ${s.requests} requests (${s.requestsPerSecond.toFixed(0)} req/s over the traffic, ${s.succeeded} answered), ` +
+    `\nsoak: ${seconds(s.durationMs)} (traffic ${seconds(s.trafficMs)}), ${s.requests} requests (${s.requestsPerSecond.toFixed(0)} req/s over the traffic), ` +
+    `${s.succeeded} answered (${s.answeredPerSecond.toFixed(0)}/s), ` +
     `${s.windows} windows, ${s.operationsChecked} operations checked, ${s.watchEvents} watch events, ` +
     `${s.faultsInjected} faults injected (${[...s.byFault].map(([k, n]) => `${k} ${n}`).join(", ")}), ` +
     `${s.hashChecks} HashKV comparisons, ${s.violations.length} violations, ${s.livenessViolations.length} slow recoveries; ` +
@@ -92,6 +93,7 @@ const describeSoak = (s: SoakSummary) => {
     }` +
     s.violations.map((v) => `\n  ! ${v}`).join("") +
     s.livenessViolations.map((v) => `\n  ~ ${v}`).join("") +
+    (s.rateShortfall === undefined ? "" : `\n  ~ rate: ${s.rateShortfall}`) +
     (s.reportDir === undefined ? "" : `\n  reports: ${s.reportDir}`)
   );
 };
@@ -106,7 +108,7 @@ export type LoadFlags = Omit<LoadOptions, "snapshotCount" | "checkerTimeoutMs" |
 
 /**
  * loadOptions turns the shared flags into a run's or a soak's LoadOptions. A load flag left out (`given`
- * false) takes the mode's own default — a soak's load is 600 req/s from 16 clients, a run's 150 from 8 —
+ * false) takes the mode's own default — a soak's load is capped at 800 req/s from 16 clients, a run's 150 from 8 —
  * so those two cannot simply be commander defaults. The health budget defaults to 3 election timeouts.
  */
 export function loadOptions(
@@ -165,6 +167,12 @@ export async function runCli(
       "soak: the traffic moves to fresh keys and each window is checked on its own this often",
       integer("window-ms"),
       defaultSoakOptions.windowMs,
+    )
+    .option(
+      "--min-rate <n>",
+      "soak: answered requests per second the soak must reach over its traffic (0: no minimum)",
+      integer("min-rate"),
+      defaultSoakOptions.minAnsweredPerSecond,
     )
     .option("--faults <list>", `comma-separated faults (${faultKinds.join(", ")})`, parseFaults)
     .option("--seed <n>", "seed of the first run (run i uses seed + i)", integer("seed"), 1)
@@ -225,11 +233,15 @@ export async function runCli(
           faultIntervalMs: o.faultIntervalMs,
           windowMs: o.windowMs,
           faults: o.faults ?? faultKinds,
+          minAnsweredPerSecond: o.minRate,
           onFault: (f) => out(describeSoakFault(f)),
           onWindow: (w) => out(describeSoakWindow(w)),
         });
         out(describeSoak(summary));
-        exitCode = summary.violations.length + summary.livenessViolations.length === 0 ? 0 : 1;
+        const failed =
+          summary.violations.length + summary.livenessViolations.length > 0 ||
+          summary.rateShortfall !== undefined;
+        exitCode = failed ? 1 : 0;
         return;
       }
       const total = String(o.runs ?? (o.faults ?? faultKinds).length);

@@ -23,6 +23,8 @@ describe("soak", () => {
       faults: ["kill-leader", "sigstop-follower", "partition-leader", "compaction-storm"],
       qps: 300,
       clients: 8,
+      // Out of reach on purpose (300 are offered): the summary must say the soak fell short.
+      minAnsweredPerSecond: 1_000_000,
       // A loaded 2-core CI machine restarts a member in seconds; recovery time is the CLI's business.
       healthBudgetMs: 20_000,
       reportDir,
@@ -42,6 +44,9 @@ describe("soak", () => {
     expect(summary.trafficMs).toBeGreaterThan(0);
     expect(summary.trafficMs).toBeLessThanOrEqual(summary.durationMs);
     expect(summary.requestsPerSecond).toBeCloseTo(summary.requests / (summary.trafficMs / 1000), 6);
+    expect(summary.answeredPerSecond).toBeCloseTo(summary.succeeded / (summary.trafficMs / 1000), 6);
+    expect(summary.answeredPerSecond).toBeGreaterThan(0);
+    expect(summary.rateShortfall).toMatch(/answered requests\/s over the traffic, below the minimum 1000000$/);
     if (summary.reportDir === undefined) fs.rmSync(reportDir, { recursive: true, force: true });
   });
 });
