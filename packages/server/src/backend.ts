@@ -16,6 +16,8 @@ type Sublevel = ReturnType<ClassicLevel<Bytes, Bytes>["sublevel"]> & {
 
 const consistentIndexKey = new TextEncoder().encode("consistent_index");
 const termKey = new TextEncoder().encode("term");
+/** Pairs read from LevelDB per step while dumping (one native call and one promise per batch). */
+const dumpBatchPairs = 1000;
 
 /** prefixed is `key` under a sublevel's prefix (a new array). */
 function prefixed(prefix: Bytes, key: Bytes): Bytes {
@@ -190,30 +192,38 @@ export class Backend {
 
   /**
    * dump streams every key and value of the database at one moment (one LevelDB snapshot), raw (with the
-   * sublevel prefixes), as frames `[u32 key length][key][u32 value length][value]` cut into chunks of about
-   * `chunkBytes`. A leader sends it to a member that must catch up from a snapshot.
+   * sublevel prefixes), as frames `[u32 key length][key][u32 value length][value]` packed into chunks of at
+   * most `chunkBytes` (a pair larger than that gets a chunk of its own). A leader sends it to a member that
+   * must catch up from a snapshot, so its speed is part of a new member's recovery: pairs are read in
+   * batches (`nextv`) and copied straight into the chunk, with no per-pair promise or allocation.
    */
   async *dump(chunkBytes = 1024 * 1024): AsyncGenerator<Uint8Array> {
-    assert(chunkBytes > 0, "chunkBytes must be positive");
+    assert(Number.isSafeInteger(chunkBytes) && chunkBytes > 0, "chunkBytes must be a positive integer");
     const snapshot = this.db.snapshot();
-    const it = this.db.iterator({ snapshot, keyEncoding: "view", valueEncoding: "view" });
+    const it = this.db.iterator({ snapshot, keyEncoding: "buffer", valueEncoding: "buffer" });
     try {
-      let parts: Uint8Array[] = [];
-      let size = 0;
-      for await (const [key, value] of it) {
-        const head = new Uint8Array(4);
-        new DataView(head.buffer).setUint32(0, key.length, false);
-        const mid = new Uint8Array(4);
-        new DataView(mid.buffer).setUint32(0, value.length, false);
-        parts.push(head, key, mid, value);
-        size += 8 + key.length + value.length;
-        if (size >= chunkBytes) {
-          yield Buffer.concat(parts);
-          parts = [];
-          size = 0;
+      let chunk = Buffer.allocUnsafe(chunkBytes);
+      let used = 0;
+      for (;;) {
+        const pairs = (await it.nextv(dumpBatchPairs)) as Array<[Bytes, Bytes]>;
+        if (pairs.length === 0) break;
+        for (const [key, value] of pairs) {
+          const frameBytes = 8 + key.length + value.length;
+          if (used + frameBytes > chunk.length) {
+            // The consumer keeps what it is given: a fresh buffer after every yield.
+            if (used > 0) yield chunk.subarray(0, used);
+            chunk = Buffer.allocUnsafe(Math.max(chunkBytes, frameBytes));
+            used = 0;
+          }
+          chunk.writeUInt32BE(key.length, used);
+          chunk.set(key, used + 4);
+          used += 4 + key.length;
+          chunk.writeUInt32BE(value.length, used);
+          chunk.set(value, used + 4);
+          used += 4 + value.length;
         }
       }
-      if (size > 0) yield Buffer.concat(parts);
+      if (used > 0) yield chunk.subarray(0, used);
     } finally {
       await it.close();
       await snapshot.close();

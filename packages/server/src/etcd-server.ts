@@ -889,7 +889,10 @@ export class EtcdServer implements EtcdApi {
                 : { allowedCommonName: this.config.peerCertAllowedCn }),
             }
           : undefined;
-      const listener = new Listener(handler, tls, { rewriteAuthority: false });
+      const listener = new Listener(handler, tls, {
+        rewriteAuthority: false,
+        receiveWindowBytes: transportLimits.receiveWindowBytes,
+      });
       await listener.listen(host, port);
       this.#peerListeners.push(listener);
       this.logger.info({ host, port: listener.port }, "serving peer traffic");
@@ -1160,8 +1163,10 @@ export class EtcdServer implements EtcdApi {
     const index = snapshot.metadata.index;
     const file = this.snapshotFile(index);
     this.logger.info({ index, term: snapshot.metadata.term }, "installing a snapshot from the leader");
+    const started = performance.now();
     this.#lessorDriver.stop();
     await this.#backend.restoreFrom(file);
+    const restoredMs = performance.now() - started;
     await this.#openStores();
     this.#lessorDriver = this.#newLessorDriver();
     this.#lessorDriver.start();
@@ -1173,6 +1178,10 @@ export class EtcdServer implements EtcdApi {
     this.#syncPeers();
     await fs.promises.rm(file, { force: true });
     this.#dbSizeBytes = await this.#backend.sizeBytes();
+    this.logger.info(
+      { index, restoreMs: Math.round(restoredMs), totalMs: Math.round(performance.now() - started) },
+      "installed the snapshot",
+    );
   }
 
   /**

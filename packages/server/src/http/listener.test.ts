@@ -7,7 +7,10 @@ afterEach(async () => {
   for (const l of listeners.splice(0)) await l.close();
 });
 
-async function serve(options: { rewriteAuthority?: boolean }): Promise<Listener> {
+async function serve(options: {
+  rewriteAuthority?: boolean;
+  receiveWindowBytes?: number;
+}): Promise<Listener> {
   const listener = new Listener(
     (req, res) => {
       res.writeHead(200, { "content-type": "text/plain" });
@@ -67,5 +70,28 @@ describe("Listener", () => {
     expect(await h2(on.port, ["/x", "/y"], authority(on.port))).toEqual(["2.0 GET /x", "2.0 GET /y"]);
     const [refused] = await h2(off.port, ["/x"], authority(off.port));
     expect(refused).toMatch(/^error: /);
+  });
+
+  it("gives HTTP/2 clients the receive window it is told (per stream and per connection), 64 KiB by default", async () => {
+    const windows = async (listener: Listener) => {
+      const session = http2.connect(`http://127.0.0.1:${listener.port}`);
+      session.on("error", () => {});
+      try {
+        // One request round trip: the server's SETTINGS and WINDOW_UPDATE have arrived by its answer.
+        await new Promise<void>((resolve, reject) => {
+          const req = session.request({ ":path": "/w" });
+          req.on("error", reject);
+          req.resume();
+          req.on("end", () => resolve());
+        });
+        return [session.remoteSettings.initialWindowSize, session.state.remoteWindowSize];
+      } finally {
+        session.close();
+      }
+    };
+    const wide = await serve({ rewriteAuthority: false, receiveWindowBytes: 4 * 1024 * 1024 });
+    expect(await windows(wide)).toEqual([4 * 1024 * 1024, 4 * 1024 * 1024]);
+    expect(await windows(await serve({ rewriteAuthority: false }))).toEqual([65_535, 65_535]);
+    expect(() => new Listener(() => {}, undefined, { receiveWindowBytes: 1000 })).toThrow(/window/);
   });
 });

@@ -86,25 +86,39 @@ export class Listener {
   readonly #sockets = new Set<net.Socket>();
 
   readonly #rewriteAuthority: boolean;
+  readonly #receiveWindowBytes: number | undefined;
 
   /**
    * `rewriteAuthority` (default true) puts h2c connections through the :authority rewriter that etcdctl
    * 3.4's `--cluster` needs (authority-rewrite.ts). The peer port turns it off: only members dial it, and
    * their connections then go to the HTTP/2 server as they are, without a JavaScript stream in between.
+   *
+   * `receiveWindowBytes` (default: HTTP/2's 64 KiB) is how much each HTTP/2 connection, and each stream on
+   * it, may send before it waits for the listener's WINDOW_UPDATE. The peer port raises it: a 1 MiB
+   * snapshot chunk or a large append behind a 64 KiB window waits for a window update every 64 KiB, each a
+   * round trip through two busy event loops.
    */
   constructor(
     plainHandler: RequestHandler,
     tlsOptions?: TlsOptions,
-    options: { rewriteAuthority?: boolean } = {},
+    options: { rewriteAuthority?: boolean; receiveWindowBytes?: number } = {},
   ) {
     this.#rewriteAuthority = options.rewriteAuthority ?? true;
+    this.#receiveWindowBytes = options.receiveWindowBytes;
+    const window = options.receiveWindowBytes;
+    assert(
+      window === undefined || (Number.isSafeInteger(window) && window >= 65_535 && window <= 2 ** 31 - 1),
+      "an HTTP/2 window is 65,535 to 2^31-1 bytes",
+    );
+    const settings = window === undefined ? {} : { settings: { initialWindowSize: window } };
     const handler = identified(plainHandler, tlsOptions);
     this.#h2 =
       tlsOptions === undefined
-        ? http2.createServer({ maxSessionMemory: 64 }, handler)
+        ? http2.createServer({ maxSessionMemory: 64, ...settings }, handler)
         : http2.createSecureServer(
             {
               maxSessionMemory: 64,
+              ...settings,
               allowHTTP1: true,
               cert: tlsOptions.cert,
               key: tlsOptions.key,
@@ -121,6 +135,8 @@ export class Listener {
     this.#h1 = http.createServer(handler);
     this.#h1.keepAliveTimeout = 30_000;
     this.#h2.on("session", (session) => {
+      // The connection's own window is not a SETTINGS value: the session raises it with a WINDOW_UPDATE.
+      if (this.#receiveWindowBytes !== undefined) session.setLocalWindowSize(this.#receiveWindowBytes);
       this.#sessions.add(session);
       session.on("close", () => this.#sessions.delete(session));
     });

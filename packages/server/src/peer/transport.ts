@@ -39,6 +39,11 @@ export const transportLimits = {
   probeIntervalMs: 5000,
   /** Snapshot data chunk size. */
   snapshotChunkBytes: 1024 * 1024,
+  /**
+   * HTTP/2 receive window of the peer port, per connection and per stream: a few snapshot chunks, so a
+   * snapshot or a burst of appends streams without waiting for a window update every 64 KiB.
+   */
+  receiveWindowBytes: 8 * 1024 * 1024,
 } as const;
 
 /** TransportHooks are what the transport reports to raft and asks of the member. */

@@ -46,7 +46,9 @@ describe("soak", () => {
     expect(summary.requestsPerSecond).toBeCloseTo(summary.requests / (summary.trafficMs / 1000), 6);
     expect(summary.answeredPerSecond).toBeCloseTo(summary.succeeded / (summary.trafficMs / 1000), 6);
     expect(summary.answeredPerSecond).toBeGreaterThan(0);
-    expect(summary.rateShortfall).toMatch(/answered requests\/s over the traffic, below the minimum 1000000$/);
+    expect(summary.rateShortfall).toMatch(
+      /answered requests\/s over the traffic, below the minimum 1000000$/,
+    );
     if (summary.reportDir === undefined) fs.rmSync(reportDir, { recursive: true, force: true });
   });
 });
