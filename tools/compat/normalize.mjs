@@ -50,6 +50,13 @@ export class LeaseRegistry {
     if (list?.[1]) {
       for (const line of list[1].split("\n")) if (line !== "") this.register(BigInt(`0x${line}`));
     }
+    // `lease list -w json`: "leases":[{"id":N},...], as the plain list above. A lease whose id no command
+    // printed is named here, in the list's order (etcd sorts it by expiry), so both servers' lists agree:
+    // the session lease of an `elect -l` observer is still listed when the list comes less than its 60 s
+    // TTL after the observer was stopped (on a fast enough machine), and no output ever shows its id.
+    for (const leases of text.matchAll(/"leases":\[([^\]]*)\]/g)) {
+      for (const m of (leases[1] ?? "").matchAll(/"id":(\d+)/g)) this.register(BigInt(m[1] ?? "0"));
+    }
     // lock and election keys: "<name>/<lease id in hex>".
     for (const m of text.matchAll(/^(?:[A-Za-z][\w.-]*)\/([0-9a-f]{6,16})$/gm))
       this.register(BigInt(`0x${m[1]}`));

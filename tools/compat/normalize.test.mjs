@@ -42,3 +42,17 @@ test("the zero-padded and decimal spellings of an id are replaced as before", ()
   );
   assert.equal(out, '<CLUSTER-ID> {"cluster_id":<CLUSTER-ID>}\n');
 });
+
+test("lease list -w json names a lease no earlier output printed, in the list's order", () => {
+  const leases = new LeaseRegistry();
+  leases.register(1000001n);
+  const out = normalizeOutput(
+    '{"cluster_id":7,"leases":[{"id":1000001},{"id":2000002},{"id":3000003}]}\n',
+    facts(7n, 1n),
+    leases,
+  );
+  assert.equal(
+    out,
+    '{"cluster_id":<CLUSTER-ID>,"leases":[{"id":<LEASE-1>},{"id":<LEASE-2>},{"id":<LEASE-3>}]}\n',
+  );
+});
