@@ -299,6 +299,12 @@ export class Connection {
     if (deadline !== undefined && Date.now() >= deadline && err instanceof CanceledError) {
       return new DeadlineExceededError(undefined, { cause: thrown });
     }
+    // Nobody here cancelled the call, so a cancel is the connection going away under it: when a member is
+    // killed, HTTP/2 closes the streams of its dropped connection with CANCEL. The member is unavailable
+    // (a read goes to the next endpoint; a write in flight reports an unknown outcome, as etcd's client).
+    if (err instanceof CanceledError) {
+      return new UnavailableError(err.message, Code.Unavailable, { cause: thrown });
+    }
     return err;
   }
 
