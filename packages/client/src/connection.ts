@@ -274,11 +274,10 @@ export class Connection {
       this.dropToken(usedToken ?? this.token);
       return true;
     }
-    // The caller checked its own signal, so a plain cancel here is the peer resetting the stream (it died or
-    // went away); unknown and internal errors are transport failures too. etcd's typed errors are final.
+    // A cancel the caller did not ask for arrives here as Unavailable (`classify`); unknown and internal
+    // errors are transport failures too. etcd's typed errors are final.
     const transportLevel =
       err instanceof UnavailableError ||
-      err.constructor === CanceledError ||
       (err.constructor === EtcdError &&
         (err.code === Code.Unknown || err.code === Code.Internal || err.code === Code.Aborted));
     if (!transportLevel) return false;
